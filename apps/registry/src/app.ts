@@ -1,0 +1,55 @@
+import { PackrError } from "@packr/core";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { AppEnv } from "./env.ts";
+import { errorResponse, notFoundResponse } from "./http-errors.ts";
+import { health } from "./routes/health.ts";
+import { packageRoute } from "./routes/packages.ts";
+import { session } from "./routes/session.ts";
+import type { Runtime } from "./runtime.ts";
+
+/**
+ * The registry as a Hono app over a runtime. Tests call `app.request()` on it; server.ts serves it.
+ * Order matters: fixed `/-/…` routes first, package names last (a name can be almost any path).
+ */
+export function createApp(runtime: Runtime) {
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(async (c, next) => {
+    c.set("runtime", runtime);
+    const auth = c.req.header("authorization");
+    const bearer = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : undefined;
+    c.set("ctx", {
+      deps: runtime.deps,
+      actor: await runtime.deps.tokens.authenticate(bearer),
+      requestId: c.get("requestId"),
+      ip: c.req.header("x-forwarded-for")?.split(",")[0]?.trim(),
+    });
+    await next();
+  });
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => notFoundResponse(c));
+
+  app.route("/", health);
+  app.route("/", session);
+  app.on(
+    "PUT",
+    "*",
+    bodyLimit({
+      maxSize: runtime.config.maxBodySize,
+      onError: (c) =>
+        errorResponse(
+          c,
+          new PackrError(
+            "PAYLOAD_TOO_LARGE",
+            `The request body is larger than this registry accepts (${runtime.config.maxBodySize} bytes, PACKR_MAX_BODY_SIZE).`,
+          ),
+        ),
+    }),
+  );
+  app.on(["GET", "HEAD", "PUT"], "*", (c) => packageRoute(c));
+  return app;
+}
+
+export type RegistryApp = ReturnType<typeof createApp>;

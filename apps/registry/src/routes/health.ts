@@ -1,0 +1,13 @@
+import { checkHealth } from "@packr/core";
+import { Hono } from "hono";
+import pkg from "../../package.json" with { type: "json" };
+import type { AppEnv } from "../env.ts";
+
+export const health = new Hono<AppEnv>().get("/health", async (c) => {
+  const runtime = c.get("runtime");
+  const probe = await checkHealth(runtime.deps);
+  return c.json(
+    { ...probe, version: pkg.version, region: runtime.config.region },
+    probe.status === "ok" ? 200 : 503,
+  );
+});

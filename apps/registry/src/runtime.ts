@@ -1,0 +1,51 @@
+import path from "node:path";
+import {
+  type Config,
+  createBlobStore,
+  type DatabaseHandle,
+  type Deps,
+  openDatabase,
+  PackumentCache,
+  resolveSecrets,
+  type Secrets,
+  TokenService,
+} from "@packr/core";
+
+/** Everything one registry process holds: wired once from config, closed once on shutdown. */
+export type Runtime = {
+  config: Config;
+  deps: Deps;
+  secrets: Secrets;
+  /** Set once the server is listening, when PACKR_PUBLIC_URL was not given. */
+  setBoundUrl(url: string): void;
+  close(): Promise<void>;
+};
+
+export async function createRuntime(config: Config): Promise<Runtime> {
+  const secrets = await resolveSecrets(config);
+  const database: DatabaseHandle = config.databaseUrl
+    ? await openDatabase({ driver: "postgres", url: config.databaseUrl })
+    : await openDatabase({ driver: "pglite", dataDir: path.join(config.dataDir, "db") });
+  const tokens = new TokenService(database.db, secrets.jwt);
+  let boundUrl = `http://localhost:${config.port}`;
+  const deps: Deps = {
+    db: database.db,
+    blobStore: createBlobStore(config),
+    tokens,
+    packumentCache: new PackumentCache(),
+    publicUrl: () => config.publicUrl ?? boundUrl,
+    now: () => new Date(),
+  };
+  return {
+    config,
+    deps,
+    secrets,
+    setBoundUrl(url) {
+      boundUrl = url;
+    },
+    async close() {
+      await tokens.close().catch(() => {});
+      await database.close();
+    },
+  };
+}

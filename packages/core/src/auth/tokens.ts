@@ -1,0 +1,204 @@
+import { eq, inArray } from "drizzle-orm";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import type { Actor, TokenActor, TokenKind } from "../context.ts";
+import type { Database, Queryable } from "../db/client.ts";
+import { tokens, users } from "../db/schema/index.ts";
+import { PackrError } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { isRole, ROLE_PERMISSIONS, type Role } from "./roles.ts";
+
+const ISSUER = "packr";
+const ALG = "HS256";
+/** How long a token row stays cached: the upper bound on how late a revocation is seen. */
+const ROW_TTL_MS = 2_000;
+const LAST_USED_FLUSH_MS = 30_000;
+
+export type IssueTokenInput = {
+  kind: TokenKind;
+  name: string;
+  userId: string;
+  role: Role;
+  scopes?: readonly string[];
+  orgId?: string | null;
+  createdBy?: string | null;
+  ttlSeconds: number;
+};
+
+type CachedRow = {
+  fetchedAt: number;
+  row: {
+    revokedAt: Date | null;
+    userName: string;
+    userEmail: string | null;
+    isAdmin: boolean;
+  } | null;
+};
+
+/**
+ * Mints and checks Packr's JWTs. A check is a signature verification plus a row lookup that is
+ * cached for two seconds (so revocation reaches every instance within that), never a password hash
+ * and never a write: last-used times are collected in memory and flushed in batches.
+ */
+export class TokenService {
+  private readonly key: Uint8Array;
+  private readonly cache = new Map<string, CachedRow>();
+  private readonly lastUsed = new Map<string, Date>();
+  private readonly flushTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: Database,
+    secret: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.key = new TextEncoder().encode(secret);
+    this.flushTimer = setInterval(() => void this.flushLastUsed().catch(() => {}), LAST_USED_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Insert the token's row and sign its JWT; call inside the transaction that justifies it. */
+  async issue(tx: Queryable, input: IssueTokenInput): Promise<{ token: string; id: string; expiresAt: Date }> {
+    const id = newId("tok");
+    const issuedAt = this.now();
+    const expiresAt = new Date(issuedAt.getTime() + input.ttlSeconds * 1000);
+    const permissions = [...ROLE_PERMISSIONS[input.role]];
+    const scopes = [...(input.scopes ?? [])];
+    await tx.insert(tokens).values({
+      id,
+      kind: input.kind,
+      name: input.name,
+      userId: input.userId,
+      orgId: input.orgId ?? null,
+      role: input.role,
+      permissions,
+      scopes,
+      createdBy: input.createdBy ?? input.userId,
+      createdAt: issuedAt,
+      expiresAt,
+    });
+    const token = await new SignJWT({
+      org_id: input.orgId ?? null,
+      user_id: input.userId,
+      permissions,
+      scopes,
+      role: input.role,
+      kind: input.kind,
+    })
+      .setProtectedHeader({ alg: ALG, typ: "JWT" })
+      .setIssuer(ISSUER)
+      .setJti(id)
+      .setIssuedAt(Math.floor(issuedAt.getTime() / 1000))
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+    return { token, id, expiresAt };
+  }
+
+  /** Turn a bearer token into an actor, or throw UNAUTHORIZED / TOKEN_EXPIRED / TOKEN_REVOKED. */
+  async verify(token: string): Promise<TokenActor> {
+    let claims: Record<string, unknown>;
+    try {
+      const result = await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        algorithms: [ALG],
+        currentDate: this.now(),
+      });
+      claims = result.payload as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) {
+        const exp = (err.payload as { exp?: number }).exp;
+        const when = exp ? ` on ${new Date(exp * 1000).toISOString()}` : "";
+        throw new PackrError(
+          "TOKEN_EXPIRED",
+          `Your token expired${when}. Log in again (npm login) or create a new token.`,
+        );
+      }
+      throw new PackrError(
+        "UNAUTHORIZED",
+        "Your token is not valid for this registry. Log in again (npm login) or create a new token.",
+      );
+    }
+    const jti = claims.jti;
+    const userId = claims.user_id;
+    const role = claims.role;
+    const kind = claims.kind;
+    if (typeof jti !== "string" || typeof userId !== "string" || !isRole(role) || !isTokenKind(kind)) {
+      throw new PackrError("UNAUTHORIZED", "Your token is malformed. Log in again (npm login).");
+    }
+    const row = await this.lookup(jti);
+    if (!row) {
+      throw new PackrError("UNAUTHORIZED", "This token is not known to the registry. Log in again (npm login).");
+    }
+    if (row.revokedAt) {
+      throw new PackrError("TOKEN_REVOKED", "This token has been revoked. Log in again (npm login) or create a new token.");
+    }
+    this.lastUsed.set(jti, this.now());
+    return {
+      type: "token",
+      tokenId: jti,
+      tokenKind: kind,
+      userId,
+      userName: row.userName,
+      userEmail: row.userEmail,
+      isAdmin: row.isAdmin,
+      role,
+      permissions: ROLE_PERMISSIONS[role],
+      scopes: Array.isArray(claims.scopes) ? claims.scopes.filter((s): s is string => typeof s === "string") : [],
+      orgId: typeof claims.org_id === "string" ? claims.org_id : null,
+    };
+  }
+
+  /** Resolve an optional `Authorization` value; a bad credential becomes an anonymous actor carrying the reason. */
+  async authenticate(bearer: string | undefined): Promise<Actor> {
+    if (!bearer) return { type: "anonymous" };
+    try {
+      return await this.verify(bearer);
+    } catch (err) {
+      if (err instanceof PackrError) return { type: "anonymous", authError: err };
+      throw err;
+    }
+  }
+
+  /** Forget a cached row now (this instance); other instances see the change within ROW_TTL_MS. */
+  invalidate(jti: string): void {
+    this.cache.delete(jti);
+  }
+
+  private async lookup(jti: string): Promise<CachedRow["row"]> {
+    const at = Date.now();
+    const hit = this.cache.get(jti);
+    if (hit && at - hit.fetchedAt < ROW_TTL_MS) return hit.row;
+    const [found] = await this.db
+      .select({
+        revokedAt: tokens.revokedAt,
+        userName: users.name,
+        userEmail: users.email,
+        isAdmin: users.isAdmin,
+      })
+      .from(tokens)
+      .innerJoin(users, eq(users.id, tokens.userId))
+      .where(eq(tokens.id, jti))
+      .limit(1);
+    const row = found ?? null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(jti, { fetchedAt: at, row });
+    return row;
+  }
+
+  /** Write collected last-used times in one statement per distinct timestamp batch. */
+  async flushLastUsed(): Promise<void> {
+    if (this.lastUsed.size === 0) return;
+    const batch = [...this.lastUsed.entries()];
+    this.lastUsed.clear();
+    const at = batch.reduce((max, [, d]) => (d > max ? d : max), batch[0]?.[1] ?? this.now());
+    await this.db
+      .update(tokens)
+      .set({ lastUsedAt: at })
+      .where(inArray(tokens.id, batch.map(([id]) => id)));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.flushLastUsed();
+  }
+}
+
+const isTokenKind = (v: unknown): v is TokenKind => v === "login" || v === "personal" || v === "ci";

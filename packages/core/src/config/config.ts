@@ -1,0 +1,126 @@
+import path from "node:path";
+import { z } from "zod";
+
+const flag = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const bytes = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(v.trim());
+      if (!m?.[1]) {
+        ctx.addIssue({ code: "custom", message: `expected a size such as 100mb, got "${v}"` });
+        return z.NEVER;
+      }
+      const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[
+        (m[2] ?? "b").toLowerCase() as "b"
+      ];
+      return Number(m[1]) * unit;
+    });
+
+/** Every environment variable Packr reads. Nothing else in the codebase touches process.env. */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4873),
+  HOST: z.string().default("127.0.0.1"),
+  PACKR_PUBLIC_URL: optionalString.pipe(z.url().optional()),
+  PACKR_DATA_DIR: z.string().default("./data"),
+  PACKR_REGION: z.string().default("local"),
+  PACKR_ADMIN_PASSWORD: optionalString,
+  PACKR_ALLOW_SIGNUP: flag,
+  PACKR_MAX_BODY_SIZE: bytes(200 * 1024 ** 2),
+  PACKR_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  DATABASE_URL: optionalString,
+  REPLICA_DATABASE_URL: optionalString,
+  REDIS_URL: optionalString,
+  S3_BUCKET: optionalString,
+  S3_ENDPOINT: optionalString,
+  S3_REGION: z.string().default("us-east-1"),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: flag,
+  S3_TARBALL_DELIVERY: z.enum(["redirect", "proxy"]).default("redirect"),
+  JWT_SECRET: optionalString,
+  SESSION_SECRET: optionalString,
+  INTERNAL_API_SECRET: optionalString,
+});
+
+export type S3Config = {
+  bucket: string;
+  endpoint: string | undefined;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  forcePathStyle: boolean;
+  delivery: "redirect" | "proxy";
+};
+
+export type Config = {
+  port: number;
+  host: string;
+  /** Base of every absolute URL Packr emits (tarballs). Undefined: derived from host and port once bound. */
+  publicUrl: string | undefined;
+  dataDir: string;
+  region: string;
+  adminPassword: string | undefined;
+  allowSignup: boolean;
+  maxBodySize: number;
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  databaseUrl: string | undefined;
+  replicaDatabaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  s3: S3Config | undefined;
+  secrets: { jwt?: string; session?: string; internalApi?: string };
+};
+
+/**
+ * Parse the environment once at start. Errors name every bad variable at once, so a
+ * misconfigured deployment fails fast with one readable message.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const secrets: Config["secrets"] = {};
+  if (e.JWT_SECRET) secrets.jwt = e.JWT_SECRET;
+  if (e.SESSION_SECRET) secrets.session = e.SESSION_SECRET;
+  if (e.INTERNAL_API_SECRET) secrets.internalApi = e.INTERNAL_API_SECRET;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PACKR_PUBLIC_URL?.replace(/\/+$/, ""),
+    dataDir: path.resolve(e.PACKR_DATA_DIR),
+    region: e.PACKR_REGION,
+    adminPassword: e.PACKR_ADMIN_PASSWORD,
+    allowSignup: e.PACKR_ALLOW_SIGNUP,
+    maxBodySize: e.PACKR_MAX_BODY_SIZE,
+    logLevel: e.PACKR_LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    replicaDatabaseUrl: e.REPLICA_DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    s3: e.S3_BUCKET
+      ? {
+          bucket: e.S3_BUCKET,
+          endpoint: e.S3_ENDPOINT,
+          region: e.S3_REGION,
+          accessKeyId: e.S3_ACCESS_KEY_ID,
+          secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          delivery: e.S3_TARBALL_DELIVERY,
+        }
+      : undefined,
+    secrets,
+  };
+}

@@ -1,0 +1,53 @@
+import type { Permission, Role } from "./auth/roles.ts";
+import type { TokenService } from "./auth/tokens.ts";
+import type { Database, Tx } from "./db/client.ts";
+import type { PackrError } from "./errors.ts";
+import type { PackumentCache } from "./packages/packument-cache.ts";
+import type { BlobStore } from "./storage/blob-store.ts";
+
+export type TokenKind = "login" | "personal" | "ci";
+
+/** Who is calling. Every core verb decides authorization from this and nothing else. */
+export type Actor =
+  | {
+      type: "anonymous";
+      /** Why a presented credential was rejected; raised only when the call needs authentication. */
+      authError?: PackrError;
+    }
+  | {
+      type: "token";
+      tokenId: string;
+      tokenKind: TokenKind;
+      userId: string;
+      userName: string;
+      userEmail: string | null;
+      isAdmin: boolean;
+      role: Role;
+      permissions: readonly Permission[];
+      /** npm scopes (`@acme`) the token may publish to; empty = all. */
+      scopes: readonly string[];
+      orgId: string | null;
+    }
+  | { type: "system"; reason: string };
+
+export type TokenActor = Extract<Actor, { type: "token" }>;
+
+/** Infrastructure a verb may use, wired once per process (see apps/registry/src/deps.ts). */
+export type Deps = {
+  db: Database;
+  blobStore: BlobStore;
+  /** Base of absolute URLs (tarballs), without a trailing slash. */
+  tokens: TokenService;
+  packumentCache: PackumentCache;
+  publicUrl: () => string;
+  now: () => Date;
+};
+
+export type ServiceContext = {
+  deps: Deps;
+  actor: Actor;
+  requestId: string;
+  ip?: string | undefined;
+};
+
+export type { Database, Tx };

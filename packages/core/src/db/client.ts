@@ -1,0 +1,63 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema/index.ts";
+
+export type Schema = typeof schema;
+
+/** The driver-agnostic database every core function takes: PGlite and postgres-js share it. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/** Either the database or an open transaction: query helpers accept both. */
+export type Queryable = Database | Tx;
+
+export type DatabaseHandle = {
+  db: Database;
+  driver: "pglite" | "postgres";
+  close(): Promise<void>;
+};
+
+const MIGRATIONS = fileURLToPath(new URL("../../drizzle", import.meta.url));
+/** Any constant works; it only has to be the same for every Packr instance. */
+const MIGRATION_LOCK_KEY = 7_346_271_001;
+
+export type DatabaseOptions =
+  | { driver: "postgres"; url: string; maxConnections?: number }
+  /** `dataDir` undefined keeps the database in memory (tests). */
+  | { driver: "pglite"; dataDir: string | undefined };
+
+/** Open the database and bring its schema up to date; safe to call from many instances at once. */
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (options.driver === "postgres") {
+    await migratePostgresLocked(options.url);
+    const client = postgres(options.url, {
+      max: options.maxConnections ?? 10,
+      onnotice: () => {},
+    });
+    const db = drizzlePostgres(client, { schema }) as unknown as Database;
+    return { db, driver: "postgres", close: () => client.end({ timeout: 5 }) };
+  }
+  if (options.dataDir) await mkdir(path.dirname(options.dataDir), { recursive: true });
+  const client = new PGlite(options.dataDir);
+  const pdb = drizzlePglite(client, { schema });
+  await migratePglite(pdb, { migrationsFolder: MIGRATIONS });
+  return { db: pdb as unknown as Database, driver: "pglite", close: () => client.close() };
+}
+
+async function migratePostgresLocked(url: string): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migratePostgres(drizzlePostgres(client), { migrationsFolder: MIGRATIONS });
+    await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,127 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { timestamps, tstz } from "./_columns.ts";
+
+export const users = pgTable("users", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  email: text("email"),
+  /** scrypt hash in PHC-like form; null for accounts that only sign in through OAuth or email. */
+  passwordHash: text("password_hash"),
+  isAdmin: boolean("is_admin").notNull().default(false),
+  ...timestamps(),
+});
+
+export const orgs = pgTable("orgs", {
+  id: text("id").primaryKey(),
+  /** The npm scope this org owns, without the `@`. */
+  name: text("name").notNull().unique(),
+  displayName: text("display_name"),
+  plan: text("plan").notNull().default("free"),
+  ...timestamps(),
+});
+
+export const orgMembers = pgTable(
+  "org_members",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** owner | admin | maintainer | member */
+    role: text("role").notNull(),
+    ...timestamps(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index("org_members_user_idx").on(t.userId)],
+);
+
+/**
+ * Every JWT Packr signs has a row here (its `jti` is the id) so it can be listed, described and
+ * revoked. `kind` says what minted it: a password/device login, a token a person created, or a CI
+ * token (which publishes on its creator's behalf and skips org-membership and plan checks).
+ */
+export const tokens = pgTable(
+  "tokens",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["login", "personal", "ci"] }).notNull(),
+    name: text("name").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    orgId: text("org_id").references(() => orgs.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ["ci-readonly", "ci-publish", "maintainer", "admin"] }).notNull(),
+    permissions: text("permissions").array().notNull(),
+    /** npm scopes (`@acme`) this token may publish to; empty means all. */
+    scopes: text("scopes").array().notNull().default(sql`'{}'::text[]`),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+    lastUsedAt: tstz("last_used_at"),
+    expiresAt: tstz("expires_at").notNull(),
+    revokedAt: tstz("revoked_at"),
+  },
+  (t) => [index("tokens_user_idx").on(t.userId)],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    userAgent: text("user_agent"),
+    ip: text("ip"),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+    expiresAt: tstz("expires_at").notNull(),
+    revokedAt: tstz("revoked_at"),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+export const oauthAccounts = pgTable(
+  "oauth_accounts",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** github | google | gitlab | oidc | forge-auth | email */
+    provider: text("provider").notNull(),
+    providerAccountId: text("provider_account_id").notNull(),
+    email: text("email"),
+    ...timestamps(),
+  },
+  (t) => [uniqueIndex("oauth_accounts_provider_uq").on(t.provider, t.providerAccountId)],
+);
+
+/** RFC 8628 device authorization codes; the device code itself is stored only as a hash. */
+export const deviceCodes = pgTable(
+  "device_codes",
+  {
+    id: text("id").primaryKey(),
+    deviceCodeHash: text("device_code_hash").notNull().unique(),
+    userCode: text("user_code").notNull().unique(),
+    provider: text("provider"),
+    status: text("status", { enum: ["pending", "approved", "denied", "consumed"] })
+      .notNull()
+      .default("pending"),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    tokenId: text("token_id").references(() => tokens.id, { onDelete: "set null" }),
+    clientIp: text("client_ip"),
+    intervalSeconds: integer("interval_seconds").notNull().default(5),
+    lastPolledAt: tstz("last_polled_at"),
+    expiresAt: tstz("expires_at").notNull(),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+);

@@ -1,0 +1,158 @@
+import {
+  bigint,
+  date,
+  index,
+  integer,
+  json,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { bytea, timestamps, tstz } from "./_columns.ts";
+import { orgs, users } from "./identity.ts";
+
+export const packages = pgTable(
+  "packages",
+  {
+    id: text("id").primaryKey(),
+    /** Full npm name, `@scope/name` or `name`; unique. */
+    name: text("name").notNull().unique(),
+    /** Scope without `@`, or null for unscoped packages. */
+    scope: text("scope"),
+    orgId: text("org_id").references(() => orgs.id, { onDelete: "set null" }),
+    /** public: anyone may read; restricted: only callers with read access. */
+    access: text("access", { enum: ["public", "restricted"] }).notNull(),
+    description: text("description"),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    ...timestamps(),
+  },
+  (t) => [index("packages_scope_idx").on(t.scope)],
+);
+
+export const packageMaintainers = pgTable(
+  "package_maintainers",
+  {
+    packageId: text("package_id")
+      .notNull()
+      .references(() => packages.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.packageId, t.userId] })],
+);
+
+/**
+ * One row per `name@version`, immutable once published. Unpublish sets `unpublished_at` and drops
+ * the tarball, but the row stays, so the same version can never be published again.
+ */
+export const versions = pgTable(
+  "versions",
+  {
+    id: text("id").primaryKey(),
+    packageId: text("package_id")
+      .notNull()
+      .references(() => packages.id, { onDelete: "cascade" }),
+    version: text("version").notNull(),
+    /** The normalized version manifest without readme and dist.tarball (both added when documents are built). */
+    manifest: json("manifest").$type<Record<string, unknown>>().notNull(),
+    readme: text("readme"),
+    integrity: text("integrity").notNull(),
+    shasum: text("shasum").notNull(),
+    tarballKey: text("tarball_key").notNull(),
+    tarballSize: bigint("tarball_size", { mode: "number" }).notNull(),
+    publishedBy: text("published_by").references(() => users.id, { onDelete: "set null" }),
+    publishedAt: tstz("published_at").notNull().defaultNow(),
+    deprecated: text("deprecated"),
+    unpublishedAt: tstz("unpublished_at"),
+  },
+  (t) => [uniqueIndex("versions_package_version_uq").on(t.packageId, t.version)],
+);
+
+export const distTags = pgTable(
+  "dist_tags",
+  {
+    packageId: text("package_id")
+      .notNull()
+      .references(() => packages.id, { onDelete: "cascade" }),
+    tag: text("tag").notNull(),
+    version: text("version").notNull(),
+    ...timestamps(),
+  },
+  (t) => [primaryKey({ columns: [t.packageId, t.tag] })],
+);
+
+/**
+ * The precomputed packuments: full and abbreviated ("corgi") JSON, each also gzipped, with an
+ * ETag per representation. Rebuilt in the same transaction as every change to the package, so a
+ * GET is an access check plus bytes out. `base_url` records the public URL the tarball links were
+ * built with; a change of PACKR_PUBLIC_URL rebuilds on first read.
+ */
+export const packuments = pgTable("packuments", {
+  packageId: text("package_id")
+    .primaryKey()
+    .references(() => packages.id, { onDelete: "cascade" }),
+  rev: integer("rev").notNull(),
+  baseUrl: text("base_url").notNull(),
+  etagFull: text("etag_full").notNull(),
+  etagAbbreviated: text("etag_abbreviated").notNull(),
+  full: bytea("full").notNull(),
+  fullGzip: bytea("full_gzip").notNull(),
+  abbreviated: bytea("abbreviated").notNull(),
+  abbreviatedGzip: bytea("abbreviated_gzip").notNull(),
+  modifiedAt: tstz("modified_at").notNull(),
+});
+
+/** Daily download counts, flushed in batches from memory; never a write per download. */
+export const usageMetrics = pgTable(
+  "usage_metrics",
+  {
+    packageId: text("package_id")
+      .notNull()
+      .references(() => packages.id, { onDelete: "cascade" }),
+    version: text("version").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    downloads: bigint("downloads", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.packageId, t.version, t.day] })],
+);
+
+/** Generated API documentation per version: `typed` (from .d.ts) or `ai` (Claude). */
+export const packageDocs = pgTable(
+  "package_docs",
+  {
+    packageId: text("package_id")
+      .notNull()
+      .references(() => packages.id, { onDelete: "cascade" }),
+    version: text("version").notNull(),
+    kind: text("kind", { enum: ["typed", "ai"] }).notNull(),
+    content: json("content").$type<Record<string, unknown>>().notNull(),
+    model: text("model"),
+    ...timestamps(),
+  },
+  (t) => [primaryKey({ columns: [t.packageId, t.version, t.kind] })],
+);
+
+/** OIDC trusted-publisher policies (`npm trust`): which CI identities may publish a package. */
+export const trustedPublishers = pgTable("trusted_publishers", {
+  id: text("id").primaryKey(),
+  packageId: text("package_id")
+    .notNull()
+    .references(() => packages.id, { onDelete: "cascade" }),
+  provider: text("provider", { enum: ["github", "gitlab", "circleci"] }).notNull(),
+  claims: json("claims").$type<Record<string, unknown>>().notNull(),
+  permissions: text("permissions").array().notNull(),
+  createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+  createdAt: tstz("created_at").notNull().defaultNow(),
+});
+
+/** Public packuments fetched from the uplink, kept with their validators for revalidation. */
+export const uplinkCache = pgTable("uplink_cache", {
+  name: text("name").primaryKey(),
+  etag: text("etag"),
+  lastModified: text("last_modified"),
+  body: bytea("body").notNull(),
+  fetchedAt: tstz("fetched_at").notNull().defaultNow(),
+});

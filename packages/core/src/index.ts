@@ -1,0 +1,35 @@
+export type { Config, S3Config } from "./config/config.ts";
+export { loadConfig } from "./config/config.ts";
+export type { Secrets } from "./config/secrets.ts";
+export { resolveSecrets } from "./config/secrets.ts";
+export type { Actor, Deps, ServiceContext, TokenActor, TokenKind } from "./context.ts";
+export type { Database, DatabaseHandle, DatabaseOptions, Queryable, Tx } from "./db/client.ts";
+export { openDatabase } from "./db/client.ts";
+export * as schema from "./db/schema/index.ts";
+export type { ErrorBody, ErrorCode } from "./errors.ts";
+export { ERROR_CODES, isPackrError, PackrError, toErrorBody } from "./errors.ts";
+export { newId } from "./ids.ts";
+export { generatePassword, hashPassword, verifyPassword } from "./auth/passwords.ts";
+export { assertCanRead, assertScopeAllowed, requirePermission, requireToken } from "./auth/policy.ts";
+export type { Permission, Role } from "./auth/roles.ts";
+export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
+export { TokenService } from "./auth/tokens.ts";
+export * from "./storage/index.ts";
+export { getPackument, type PackumentResponse } from "./packages/get-packument.ts";
+export { getTarball, type TarballResponse } from "./packages/get-tarball.ts";
+export { getVersionManifest } from "./packages/get-version.ts";
+export { type PackageName, parsePackageName } from "./packages/names.ts";
+export { PackumentCache } from "./packages/packument-cache.ts";
+export { tarballUrl } from "./packages/packument.ts";
+export { publishPackage, type PublishResult } from "./packages/publish-package.ts";
+export { couchLogin } from "./users/couch-login.ts";
+export { ensureAdminUser } from "./users/ensure-admin.ts";
+export {
+  createUser,
+  getCouchUser,
+  LOGIN_TOKEN_TTL_SECONDS,
+  type LoginResult,
+  loginWithPassword,
+  whoami,
+} from "./users/login.ts";
+export { checkHealth } from "./health.ts";

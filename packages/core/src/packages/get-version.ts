@@ -1,0 +1,56 @@
+import { and, eq, isNull } from "drizzle-orm";
+import semver from "semver";
+import { assertCanRead } from "../auth/policy.ts";
+import type { ServiceContext } from "../context.ts";
+import { distTags, packages, versions } from "../db/schema/index.ts";
+import { PackrError } from "../errors.ts";
+import { parsePackageName } from "./names.ts";
+import { tarballUrl } from "./packument.ts";
+
+/**
+ * `GET /<name>/<version|tag|range>`: one version's manifest, as in the full packument. Reads the
+ * rows directly; a range is resolved against the live versions (highest match, like npm).
+ */
+export async function getVersionManifest(args: {
+  ctx: ServiceContext;
+  input: { name: string; spec: string };
+}): Promise<Record<string, unknown>> {
+  const { ctx, input } = args;
+  const name = parsePackageName(input.name);
+  const { db } = ctx.deps;
+  const [pkg] = await db
+    .select({ id: packages.id, access: packages.access })
+    .from(packages)
+    .where(eq(packages.name, name.name))
+    .limit(1);
+  assertCanRead(ctx.actor, name, pkg ?? null);
+  if (!pkg) throw new PackrError("NOT_FOUND", `Package ${name.name} is not in this registry.`);
+
+  const spec = decodeURIComponent(input.spec);
+  let version = semver.valid(spec);
+  if (!version) {
+    const [tag] = await db
+      .select({ version: distTags.version })
+      .from(distTags)
+      .where(and(eq(distTags.packageId, pkg.id), eq(distTags.tag, spec)));
+    version = tag?.version ?? null;
+  }
+  if (!version && semver.validRange(spec)) {
+    const live = await db
+      .select({ version: versions.version })
+      .from(versions)
+      .where(and(eq(versions.packageId, pkg.id), isNull(versions.unpublishedAt)));
+    version = semver.maxSatisfying(live.map((v) => v.version), spec);
+  }
+  const [row] = version
+    ? await db
+        .select({ manifest: versions.manifest, deprecated: versions.deprecated })
+        .from(versions)
+        .where(and(eq(versions.packageId, pkg.id), eq(versions.version, version), isNull(versions.unpublishedAt)))
+    : [];
+  if (!row || !version) {
+    throw new PackrError("NOT_FOUND", `${name.name} has no version matching "${spec.slice(0, 100)}".`);
+  }
+  const dist = { ...(row.manifest.dist as Record<string, unknown>), tarball: tarballUrl(ctx.deps.publicUrl(), name, version) };
+  return { ...row.manifest, dist, ...(row.deprecated ? { deprecated: row.deprecated } : {}) };
+}

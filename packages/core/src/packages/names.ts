@@ -1,0 +1,46 @@
+import validate from "validate-npm-package-name";
+import { PackrError } from "../errors.ts";
+
+export type PackageName = {
+  /** `@scope/name` or `name` */
+  name: string;
+  /** scope without `@`, or null */
+  scope: string | null;
+  /** the part after the scope: the tarball file's prefix */
+  basename: string;
+};
+
+const MAX_LENGTH = 214;
+
+/**
+ * Validate a package name as npm does for new packages, plus the checks a registry needs on names
+ * that arrive through URLs: no control characters, no path segments, nothing that decodes into
+ * `..`. Errors say what is wrong in the sentence npm prints.
+ */
+export function parsePackageName(raw: string): PackageName {
+  const shown = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+  const fail = (why: string): never => {
+    throw new PackrError("INVALID_PACKAGE_NAME", `Invalid package name ${shown}: ${why}.`);
+  };
+  if (raw.length === 0) fail("it is empty");
+  if (raw.length > MAX_LENGTH) fail(`it is longer than ${MAX_LENGTH} characters`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+  if (/[\u0000-\u001f\u007f]/.test(raw)) fail("it contains control characters");
+  const result = validate(raw);
+  if (!result.validForNewPackages) {
+    fail([...(result.errors ?? []), ...(result.warnings ?? [])].join("; ") || "npm rejects it");
+  }
+  if (raw.startsWith("@")) {
+    const slash = raw.indexOf("/");
+    const scope = raw.slice(1, slash);
+    const basename = raw.slice(slash + 1);
+    if (slash < 2 || !basename || basename.includes("/")) fail("a scoped name is @scope/name");
+    if (scope === "." || scope === ".." || basename === "." || basename === "..") fail("it is a path segment");
+    return { name: raw, scope, basename };
+  }
+  if (raw.includes("/")) fail("only scoped names may contain a slash");
+  return { name: raw, scope: null, basename: raw };
+}
+
+/** `@acme` or `acme` → `acme`; used for token scope restrictions. */
+export const normalizeScope = (s: string): string => s.replace(/^@/, "").toLowerCase();

@@ -1,0 +1,286 @@
+import { createHash } from "node:crypto";
+import { and, eq, sql } from "drizzle-orm";
+import semver from "semver";
+import { z } from "zod";
+import { emitAudit } from "../audit/emit-audit.ts";
+import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
+import type { ServiceContext, TokenActor, Tx } from "../context.ts";
+import { distTags, packageMaintainers, packages, versions } from "../db/schema/index.ts";
+import { PackrError } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { sha512Hex, tarballKey } from "../storage/blob-store.ts";
+import { isRecord, normalizeVersionManifest } from "./manifest.ts";
+import { type PackageName, parsePackageName } from "./names.ts";
+import { storePackument } from "./store-packument.ts";
+
+const Attachment = z.object({
+  content_type: z.string().optional(),
+  data: z.string(),
+  length: z.number().int().nonnegative().optional(),
+});
+
+/** What npm, pnpm and yarn PUT to publish (protocol §3.1). Unknown top-level keys are ignored. */
+const PublishBody = z.object({
+  name: z.string(),
+  "dist-tags": z.record(z.string(), z.string()).optional(),
+  versions: z.record(z.string(), z.record(z.string(), z.unknown())),
+  _attachments: z.record(z.string(), Attachment),
+  access: z.enum(["public", "restricted", "private"]).nullable().optional(),
+  readme: z.unknown().optional(),
+});
+
+export type PublishResult = { ok: true; id: string; version: string; rev: string; idempotent: boolean };
+
+/**
+ * Publish one version. Verifies the tarball against the manifest's integrity and shasum, stores
+ * it under a content-addressed key (so npm's retry of a failed PUT rewrites the same object), then
+ * commits version, dist-tags, maintainers, both packument documents and the audit row in one
+ * transaction under the package's row lock. Concurrent publishes of different versions all land;
+ * the same version twice is an idempotent success when the bytes match and a conflict otherwise.
+ */
+export async function publishPackage(args: {
+  ctx: ServiceContext;
+  input: { name: string; body: unknown };
+}): Promise<PublishResult> {
+  const { ctx } = args;
+  const name = parsePackageName(args.input.name);
+  const token = requirePermission(ctx.actor, "publish", `publish ${name.name}`);
+  assertScopeAllowed(token, name);
+
+  const body = parseBody(args.input.body, name);
+  const [version, rawManifest] = onlyVersion(body.versions, name);
+  const bytes = attachmentBytes(body._attachments, name, version);
+  const { integrity, shasum } = verifyIntegrity(bytes, rawManifest, name, version);
+
+  const key = tarballKey(sha512Hex(bytes));
+  await ctx.deps.blobStore.put(key, bytes, "application/octet-stream");
+
+  const { manifest, readme } = normalizeVersionManifest({
+    name: name.name,
+    version,
+    raw: rawManifest,
+    integrity,
+    shasum,
+    publisher: { name: token.userName, email: token.userEmail ?? "" },
+    topLevelReadme: body.readme,
+  });
+  const tags = requestedTags(body["dist-tags"], version);
+  const access = body.access === "private" ? "restricted" : body.access;
+
+  return ctx.deps.db.transaction(async (tx) => {
+    const now = ctx.deps.now();
+    const created = await tx
+      .insert(packages)
+      .values({
+        id: newId("pkg"),
+        name: name.name,
+        scope: name.scope,
+        access: access ?? (name.scope ? "restricted" : "public"),
+        description: typeof manifest.description === "string" ? manifest.description : null,
+        createdBy: token.userId,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing({ target: packages.name })
+      .returning({ id: packages.id });
+    const isNew = created.length > 0;
+    const [pkg] = await tx.select().from(packages).where(eq(packages.name, name.name)).for("update");
+    if (!pkg) throw new PackrError("INTERNAL", `Package ${name.name} vanished during publish.`);
+
+    if (isNew) {
+      await tx.insert(packageMaintainers).values({ packageId: pkg.id, userId: token.userId, createdAt: now });
+    } else {
+      await assertMaintainer(tx, pkg.id, token, name);
+    }
+
+    const [existing] = await tx
+      .select({ integrity: versions.integrity, unpublishedAt: versions.unpublishedAt })
+      .from(versions)
+      .where(and(eq(versions.packageId, pkg.id), eq(versions.version, version)));
+    if (existing) {
+      if (existing.integrity === integrity && existing.unpublishedAt === null) {
+        return { ok: true, id: name.name, version, rev: "", idempotent: true } as const;
+      }
+      throw new PackrError(
+        "VERSION_EXISTS",
+        existing.unpublishedAt
+          ? `${name.name}@${version} was unpublished, and a version number can never be reused. Bump the version and publish again.`
+          : `You cannot publish over the previously published versions: ${version}. Bump the version and publish again.`,
+        { details: { version } },
+      );
+    }
+
+    await tx.insert(versions).values({
+      id: newId("ver"),
+      packageId: pkg.id,
+      version,
+      manifest,
+      readme,
+      integrity,
+      shasum,
+      tarballKey: key,
+      tarballSize: bytes.byteLength,
+      publishedBy: token.userId,
+      publishedAt: now,
+    });
+
+    const [latest] = await tx
+      .select({ version: distTags.version })
+      .from(distTags)
+      .where(and(eq(distTags.packageId, pkg.id), eq(distTags.tag, "latest")));
+    if (!latest && !tags.includes("latest")) tags.push("latest");
+    for (const tag of tags) {
+      await tx
+        .insert(distTags)
+        .values({ packageId: pkg.id, tag, version, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({ target: [distTags.packageId, distTags.tag], set: { version, updatedAt: now } });
+    }
+
+    const becomesLatest = tags.includes("latest");
+    await tx
+      .update(packages)
+      .set({
+        updatedAt: now,
+        ...(becomesLatest ? { description: typeof manifest.description === "string" ? manifest.description : null } : {}),
+      })
+      .where(eq(packages.id, pkg.id));
+
+    const stored = await storePackument(tx, pkg, name, ctx.deps.publicUrl(), now);
+    await emitAudit(tx, ctx, {
+      action: "package.publish",
+      targetType: "package",
+      targetId: pkg.id,
+      data: { name: name.name, version, tags, integrity, access: pkg.access },
+    });
+    return { ok: true, id: name.name, version, rev: `${stored.rev}`, idempotent: false } as const;
+  });
+}
+
+function parseBody(raw: unknown, name: PackageName): z.infer<typeof PublishBody> {
+  const parsed = PublishBody.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+    throw new PackrError("VALIDATION", `Invalid publish body${where}: ${issue?.message ?? "unreadable"}.`);
+  }
+  if (parsed.data.name !== name.name) {
+    throw new PackrError(
+      "VALIDATION",
+      `The package name in the URL (${name.name}) does not match the name in the manifest (${parsed.data.name}).`,
+    );
+  }
+  if (Object.keys(parsed.data._attachments).length === 0) {
+    throw new PackrError("VALIDATION", "A publish must carry the package tarball in _attachments.");
+  }
+  return parsed.data;
+}
+
+function onlyVersion(
+  all: Record<string, Record<string, unknown>>,
+  name: PackageName,
+): [string, Record<string, unknown>] {
+  const entries = Object.entries(all);
+  const [first] = entries;
+  if (!first || entries.length !== 1) {
+    throw new PackrError("VALIDATION", `A publish carries exactly one version; this one has ${entries.length}.`);
+  }
+  const [version, manifest] = first;
+  if (semver.valid(version) !== version) {
+    throw new PackrError("VALIDATION", `"${version.slice(0, 60)}" is not a valid semver version.`);
+  }
+  if (manifest.name !== name.name || manifest.version !== version) {
+    throw new PackrError(
+      "VALIDATION",
+      `The manifest of ${version} names ${String(manifest.name)}@${String(manifest.version)}; expected ${name.name}@${version}.`,
+    );
+  }
+  return [version, manifest];
+}
+
+function attachmentBytes(
+  attachments: Record<string, z.infer<typeof Attachment>>,
+  name: PackageName,
+  version: string,
+): Buffer {
+  // The key includes the scope (`@acme/widget-1.0.0.tgz`); a `.sigstore` provenance bundle may sit beside it.
+  const expected = `${name.name}-${version}.tgz`;
+  const attachment = attachments[expected];
+  if (!attachment) {
+    throw new PackrError("VALIDATION", `The tarball attachment must be named "${expected}".`);
+  }
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(attachment.data)) {
+    throw new PackrError("VALIDATION", "The tarball attachment is not valid base64.");
+  }
+  const bytes = Buffer.from(attachment.data, "base64");
+  if (bytes.byteLength === 0) throw new PackrError("VALIDATION", "The tarball attachment is empty.");
+  if (attachment.length !== undefined && attachment.length !== bytes.byteLength) {
+    throw new PackrError(
+      "INTEGRITY_MISMATCH",
+      `The tarball is ${bytes.byteLength} bytes but the attachment says ${attachment.length}; the upload was damaged. Publish again.`,
+    );
+  }
+  return bytes;
+}
+
+/** Check the bytes against every hash the client declared; at least one must be there. */
+function verifyIntegrity(
+  bytes: Buffer,
+  manifest: Record<string, unknown>,
+  name: PackageName,
+  version: string,
+): { integrity: string; shasum: string } {
+  const dist = isRecord(manifest.dist) ? manifest.dist : {};
+  const integrity = `sha512-${createHash("sha512").update(bytes).digest("base64")}`;
+  const shasum = createHash("sha1").update(bytes).digest("hex");
+  const declaredIntegrity = typeof dist.integrity === "string" ? dist.integrity : undefined;
+  const declaredShasum = typeof dist.shasum === "string" ? dist.shasum : undefined;
+  if (!declaredIntegrity && !declaredShasum) {
+    throw new PackrError("VALIDATION", `${name.name}@${version} has neither dist.integrity nor dist.shasum.`);
+  }
+  const mismatch = (what: string) =>
+    new PackrError(
+      "INTEGRITY_MISMATCH",
+      `The tarball of ${name.name}@${version} does not match its ${what}; the upload was damaged or tampered with. Nothing was published.`,
+    );
+  if (declaredIntegrity) {
+    // An SRI string may list several hashes; every sha512 listed must match, and one must exist.
+    const sha512s = declaredIntegrity.split(/\s+/).filter((h) => h.startsWith("sha512-"));
+    if (sha512s.length === 0 || sha512s.some((h) => h.split("?")[0] !== integrity)) {
+      throw mismatch("dist.integrity");
+    }
+  }
+  if (declaredShasum && declaredShasum.toLowerCase() !== shasum) throw mismatch("dist.shasum");
+  return { integrity, shasum };
+}
+
+function requestedTags(tags: Record<string, string> | undefined, version: string): string[] {
+  const out: string[] = [];
+  for (const [tag, target] of Object.entries(tags ?? {})) {
+    if (target !== version) continue;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(tag) || tag.length > 64 || semver.validRange(tag)) {
+      throw new PackrError("VALIDATION", `"${tag.slice(0, 64)}" is not a valid dist-tag (tags cannot look like versions).`);
+    }
+    out.push(tag);
+  }
+  if (out.length === 0) out.push("latest");
+  return out;
+}
+
+async function assertMaintainer(
+  tx: Tx,
+  packageId: string,
+  token: TokenActor,
+  name: PackageName,
+): Promise<void> {
+  if (token.isAdmin && token.permissions.includes("admin")) return;
+  const [row] = await tx
+    .select({ one: sql<number>`1` })
+    .from(packageMaintainers)
+    .where(and(eq(packageMaintainers.packageId, packageId), eq(packageMaintainers.userId, token.userId)));
+  if (!row) {
+    throw new PackrError(
+      "FORBIDDEN",
+      `You are not a maintainer of ${name.name}. Ask one of its maintainers to add you (npm owner add ${token.userName} ${name.name}).`,
+    );
+  }
+}

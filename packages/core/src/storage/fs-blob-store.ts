@@ -1,0 +1,62 @@
+import { createReadStream } from "node:fs";
+import { access, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import type { BlobStore } from "./blob-store.ts";
+
+/** Local filesystem store for the embedded default: `<dataDir>/blobs/<key>`. */
+export class FsBlobStore implements BlobStore {
+  readonly kind = "fs" as const;
+
+  constructor(private readonly root: string) {}
+
+  private pathOf(key: string): string {
+    const full = path.resolve(this.root, key);
+    // Keys are built by Packr, never by users; this guard makes a future mistake harmless.
+    if (!full.startsWith(path.resolve(this.root) + path.sep)) {
+      throw new Error(`blob key escapes the store: ${key}`);
+    }
+    return full;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const file = this.pathOf(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    // Write then rename: a crash mid-write never leaves a truncated object under the real key.
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, file);
+  }
+
+  async get(key: string): Promise<ReadableStream<Uint8Array> | null> {
+    const file = this.pathOf(key);
+    try {
+      await access(file);
+    } catch {
+      return null;
+    }
+    return Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async downloadUrl(): Promise<string | null> {
+    return null;
+  }
+
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root);
+  }
+}

@@ -1,0 +1,119 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { S3Config } from "../config/config.ts";
+import type { BlobStore } from "./blob-store.ts";
+
+/** Presigned download URLs live just long enough for a client to follow the redirect. */
+const DOWNLOAD_URL_TTL_SECONDS = 5 * 60;
+
+/** S3 or any S3-compatible service (MinIO, R2, ...); tarballs can be served by presigned redirect. */
+export class S3BlobStore implements BlobStore {
+  readonly kind = "s3" as const;
+  private readonly client: S3Client;
+
+  constructor(private readonly config: S3Config) {
+    const clientConfig: S3ClientConfig = {
+      region: config.region,
+      forcePathStyle: config.forcePathStyle,
+      // Newer SDKs send CRC checksum headers by default; many S3-compatibles reject them.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    };
+    if (config.endpoint) clientConfig.endpoint = config.endpoint;
+    // Without explicit keys the SDK's default chain (env, profile, IMDS, web identity) applies.
+    if (config.accessKeyId && config.secretAccessKey) {
+      clientConfig.credentials = {
+        accessKeyId: config.accessKeyId,
+        secretAccessKey: config.secretAccessKey,
+      };
+    }
+    this.client = new S3Client(clientConfig);
+  }
+
+  async put(key: string, bytes: Uint8Array, contentType?: string): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.config.bucket,
+        Key: key,
+        Body: bytes,
+        ContentType: contentType ?? "application/octet-stream",
+        ContentLength: bytes.byteLength,
+      }),
+    );
+  }
+
+  async get(key: string): Promise<ReadableStream<Uint8Array> | null> {
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.config.bucket, Key: key }),
+      );
+      if (!res.Body) return null;
+      return res.Body.transformToWebStream() as ReadableStream<Uint8Array>;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    // S3 answers 204 for a missing key too; the guard covers compatibles that say 404.
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async downloadUrl(key: string, filename: string): Promise<string | null> {
+    if (this.config.delivery !== "redirect") return null;
+    const command = new GetObjectCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      // Objects may have been stored with another type; clients expect a plain tarball download.
+      ResponseContentType: "application/octet-stream",
+      ResponseContentDisposition: contentDisposition(filename),
+    });
+    return getSignedUrl(this.client, command, { expiresIn: DOWNLOAD_URL_TTL_SECONDS });
+  }
+
+  async check(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }));
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  // A missing bucket is misconfiguration, not a missing object: let it surface.
+  if (e.name === "NoSuchBucket") return false;
+  // HEAD responses have no body, so the SDK can only report "NotFound" from the status code.
+  return e.name === "NoSuchKey" || e.name === "NotFound" || e.$metadata?.httpStatusCode === 404;
+}
+
+/** `attachment` with an ASCII-safe fallback name plus the exact name per RFC 6266 / 5987. */
+function contentDisposition(filename: string): string {
+  const fallback = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}

@@ -1,0 +1,146 @@
+import { createHash } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { hashPassword, verifyPassword } from "../auth/passwords.ts";
+import { requireToken } from "../auth/policy.ts";
+import type { Role } from "../auth/roles.ts";
+import { emitAudit } from "../audit/emit-audit.ts";
+import type { ServiceContext } from "../context.ts";
+import { users } from "../db/schema/index.ts";
+import { PackrError } from "../errors.ts";
+import { newId } from "../ids.ts";
+
+/** Login tokens live 30 days (DESIGN.md §5). */
+export const LOGIN_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+
+const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+
+export type LoginResult = { token: string; username: string; expiresAt: Date; tokenId: string };
+
+type UserRow = typeof users.$inferSelect;
+
+const badCredentials = () =>
+  new PackrError("UNAUTHORIZED", "Incorrect username or password.");
+
+/** The role a person's login token gets: admins log in as admin, everyone else as maintainer. */
+const loginRole = (user: UserRow): Role => (user.isAdmin ? "admin" : "maintainer");
+
+/**
+ * Exchange a username and password for a 30-day login token (`POST /-/v1/login`, the legacy
+ * couch PUT). Unknown users and wrong passwords answer the same sentence, after the same work.
+ */
+export async function loginWithPassword(args: {
+  ctx: ServiceContext;
+  input: { name: string; password: string; tokenName?: string };
+}): Promise<LoginResult> {
+  const { ctx, input } = args;
+  const user = await findUserByName(ctx, input.name);
+  const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !user.passwordHash || !ok) throw badCredentials();
+  return issueLoginToken(ctx, user, input.tokenName ?? "npm login");
+}
+
+/**
+ * Create an account with a password (npm adduser / first login when sign-up is open) and log it in.
+ * Refused when sign-up is closed: accounts are then made by an administrator or through OAuth.
+ */
+export async function signUpWithPassword(args: {
+  ctx: ServiceContext;
+  input: { name: string; password: string; email?: string | undefined; allowSignup: boolean };
+}): Promise<LoginResult> {
+  const { ctx, input } = args;
+  if (!input.allowSignup) {
+    throw new PackrError(
+      "UNAUTHORIZED",
+      `There is no user "${input.name}" and this registry does not allow sign-up. Ask an administrator for an account.`,
+    );
+  }
+  const user = await createUser(ctx, { name: input.name, password: input.password, email: input.email ?? null, isAdmin: false });
+  return issueLoginToken(ctx, user, "npm adduser");
+}
+
+export async function createUser(
+  ctx: ServiceContext,
+  input: { name: string; password: string | null; email: string | null; isAdmin: boolean },
+): Promise<UserRow> {
+  if (!USERNAME.test(input.name)) {
+    throw new PackrError("VALIDATION", "A username is 1–64 letters, digits, dots, dashes or underscores.");
+  }
+  if (input.password !== null && input.password.length < 8) {
+    throw new PackrError("VALIDATION", "A password needs at least 8 characters.");
+  }
+  const passwordHash = input.password === null ? null : await hashPassword(input.password);
+  return ctx.deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(users)
+      .values({ id: newId("usr"), name: input.name, email: input.email, passwordHash, isAdmin: input.isAdmin })
+      .onConflictDoNothing({ target: users.name })
+      .returning();
+    if (!row) throw new PackrError("CONFLICT", `The username "${input.name}" is taken.`);
+    await emitAudit(tx, ctx, { action: "user.create", targetType: "user", targetId: row.id, data: { name: row.name } });
+    return row;
+  });
+}
+
+export async function findUserByName(ctx: ServiceContext, name: string): Promise<UserRow | null> {
+  if (!USERNAME.test(name)) return null;
+  const [row] = await ctx.deps.db.select().from(users).where(eq(users.name, name)).limit(1);
+  return row ?? null;
+}
+
+async function issueLoginToken(ctx: ServiceContext, user: UserRow, tokenName: string): Promise<LoginResult> {
+  return ctx.deps.db.transaction(async (tx) => {
+    const issued = await ctx.deps.tokens.issue(tx, {
+      kind: "login",
+      name: tokenName,
+      userId: user.id,
+      role: loginRole(user),
+      ttlSeconds: LOGIN_TOKEN_TTL_SECONDS,
+    });
+    const asUser = {
+      ...ctx,
+      actor: {
+        type: "token" as const,
+        tokenId: issued.id,
+        tokenKind: "login" as const,
+        userId: user.id,
+        userName: user.name,
+        userEmail: user.email,
+        isAdmin: user.isAdmin,
+        role: loginRole(user),
+        permissions: [],
+        scopes: [],
+        orgId: null,
+      },
+    };
+    await emitAudit(tx, asUser, { action: "token.created", targetType: "token", targetId: issued.id, data: { kind: "login", name: tokenName } });
+    return { token: issued.token, username: user.name, expiresAt: issued.expiresAt, tokenId: issued.id };
+  });
+}
+
+/** The CouchDB-style user document npm's legacy login reads after a 409 (`GET …?write=true`). */
+export async function getCouchUser(args: { ctx: ServiceContext; input: { name: string } }) {
+  const user = await findUserByName(args.ctx, args.input.name);
+  if (!user) throw new PackrError("NOT_FOUND", `There is no user "${args.input.name}".`);
+  const actor = args.ctx.actor;
+  const isSelf = actor.type === "token" && actor.userId === user.id;
+  return {
+    _id: `org.couchdb.user:${user.name}`,
+    _rev: couchRev(user),
+    name: user.name,
+    type: "user",
+    roles: [],
+    ...(isSelf && user.email ? { email: user.email } : {}),
+  };
+}
+
+export const couchRev = (user: UserRow): string =>
+  `1-${createHash("md5").update(`${user.id}:${user.updatedAt.toISOString()}`).digest("hex")}`;
+
+/** `GET /-/whoami`. */
+export function whoami(ctx: ServiceContext): { username: string } {
+  return { username: requireToken(ctx.actor, "ask who you are").userName };
+}
+
+// A real scrypt hash of a random password: unknown users cost the same time as wrong passwords.
+const DUMMY_HASH =
+  "scrypt$131072$8$1$AAAAAAAAAAAAAAAAAAAAAA==$kJh3i0E3dY5m6Kk1r0y3m2o0m8bqbZk0pVw2d3V1k0bHk2n8o7V0cWq1oO0wXo2m9Zr0pS3nqk1mJ3VbL0Yx0w==";

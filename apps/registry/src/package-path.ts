@@ -31,8 +31,10 @@ export function parsePackagePath(rawPath: string): PackagePath | null {
     name = first;
     rest = decoded.slice(1);
   }
-  if (rest.length === 0 || (rest.length === 1 && rest[0] === "")) return { kind: "packument", name };
+  if (rest.length === 0 || (rest.length === 1 && rest[0] === ""))
+    return { kind: "packument", name };
   if (rest.length === 1 && rest[0]) return { kind: "version", name, spec: rest[0] };
-  if (rest.length === 2 && rest[0] === "-" && rest[1]) return { kind: "tarball", name, filename: rest[1] };
+  if (rest.length === 2 && rest[0] === "-" && rest[1])
+    return { kind: "tarball", name, filename: rest[1] };
   return { kind: "unknown", name, rest };
 }

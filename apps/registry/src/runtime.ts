@@ -21,11 +21,18 @@ export type Runtime = {
   close(): Promise<void>;
 };
 
-export async function createRuntime(config: Config): Promise<Runtime> {
+/** `inMemory` keeps the embedded database in memory (tests); the blob store still uses dataDir. */
+export async function createRuntime(
+  config: Config,
+  opts: { inMemory?: boolean } = {},
+): Promise<Runtime> {
   const secrets = await resolveSecrets(config);
   const database: DatabaseHandle = config.databaseUrl
     ? await openDatabase({ driver: "postgres", url: config.databaseUrl })
-    : await openDatabase({ driver: "pglite", dataDir: path.join(config.dataDir, "db") });
+    : await openDatabase({
+        driver: "pglite",
+        dataDir: opts.inMemory ? undefined : path.join(config.dataDir, "db"),
+      });
   const tokens = new TokenService(database.db, secrets.jwt);
   let boundUrl = `http://localhost:${config.port}`;
   const deps: Deps = {

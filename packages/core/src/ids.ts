@@ -1,6 +1,19 @@
 import { randomBytes } from "node:crypto";
 
-export type IdPrefix = "usr" | "tok" | "pkg" | "ver" | "org" | "ses" | "evt" | "whk" | "dlv" | "dev" | "oac" | "sub" | "tp";
+export type IdPrefix =
+  | "usr"
+  | "tok"
+  | "pkg"
+  | "ver"
+  | "org"
+  | "ses"
+  | "evt"
+  | "whk"
+  | "dlv"
+  | "dev"
+  | "oac"
+  | "sub"
+  | "tp";
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 

@@ -10,7 +10,12 @@ export type { ErrorBody, ErrorCode } from "./errors.ts";
 export { ERROR_CODES, isPackrError, PackrError, toErrorBody } from "./errors.ts";
 export { newId } from "./ids.ts";
 export { generatePassword, hashPassword, verifyPassword } from "./auth/passwords.ts";
-export { assertCanRead, assertScopeAllowed, requirePermission, requireToken } from "./auth/policy.ts";
+export {
+  assertCanRead,
+  assertScopeAllowed,
+  requirePermission,
+  requireToken,
+} from "./auth/policy.ts";
 export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
 export { TokenService } from "./auth/tokens.ts";
@@ -26,6 +31,7 @@ export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";
 export {
   createUser,
+  findUserByName,
   getCouchUser,
   LOGIN_TOKEN_TTL_SECONDS,
   type LoginResult,

@@ -1,4 +1,10 @@
-import { getPackument, getTarball, getVersionManifest, PackrError, publishPackage } from "@packr/core";
+import {
+  getPackument,
+  getTarball,
+  getVersionManifest,
+  PackrError,
+  publishPackage,
+} from "@packr/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { parsePackagePath } from "../package-path.ts";
@@ -12,12 +18,16 @@ const ABBREVIATED = "application/vnd.npm.install-v1+json";
  */
 export async function packageRoute(c: Context<AppEnv>): Promise<Response> {
   const target = parsePackagePath(new URL(c.req.url).pathname);
-  if (!target) throw new PackrError("INVALID_PACKAGE_NAME", "The request path does not name a package.");
+  if (!target)
+    throw new PackrError("INVALID_PACKAGE_NAME", "The request path does not name a package.");
   const ctx = c.get("ctx");
   const method = c.req.method;
 
   if (method === "PUT" && target.kind === "packument") {
-    const result = await publishPackage({ ctx, input: { name: target.name, body: await readJson(c) } });
+    const result = await publishPackage({
+      ctx,
+      input: { name: target.name, body: await readJson(c) },
+    });
     return c.json(result, result.idempotent ? 200 : 201);
   }
   if (method !== "GET" && method !== "HEAD") {
@@ -27,9 +37,13 @@ export async function packageRoute(c: Context<AppEnv>): Promise<Response> {
     case "packument":
       return packumentResponse(c, target.name);
     case "version":
-      return c.json(await getVersionManifest({ ctx, input: { name: target.name, spec: target.spec } }), 200, {
-        "Cache-Control": "no-cache",
-      });
+      return c.json(
+        await getVersionManifest({ ctx, input: { name: target.name, spec: target.spec } }),
+        200,
+        {
+          "Cache-Control": "no-cache",
+        },
+      );
     case "tarball":
       return tarballResponse(c, target.name, target.filename);
     default:
@@ -53,7 +67,10 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
     Vary: "Accept, Accept-Encoding, Authorization",
   });
   const ifNoneMatch = c.req.header("if-none-match");
-  if (ifNoneMatch && ifNoneMatch.split(",").some((t) => t.trim() === doc.etag || t.trim() === "*")) {
+  if (
+    ifNoneMatch &&
+    ifNoneMatch.split(",").some((t) => t.trim() === doc.etag || t.trim() === "*")
+  ) {
     return new Response(null, { status: 304, headers });
   }
   let body = doc.plain;
@@ -65,16 +82,26 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
   return new Response(c.req.method === "HEAD" ? null : body, { status: 200, headers });
 }
 
-async function tarballResponse(c: Context<AppEnv>, name: string, filename: string): Promise<Response> {
+async function tarballResponse(
+  c: Context<AppEnv>,
+  name: string,
+  filename: string,
+): Promise<Response> {
   const result = await getTarball({ ctx: c.get("ctx"), input: { name, filename } });
   if (result.kind === "redirect") {
-    return new Response(null, { status: 302, headers: { Location: result.url, "Cache-Control": "no-store" } });
+    return new Response(null, {
+      status: 302,
+      headers: { Location: result.url, "Cache-Control": "no-store" },
+    });
   }
   const headers = new Headers({
     "Content-Type": "application/octet-stream",
     "Content-Length": String(result.size),
     // The bytes behind a name@version never change (a version is immutable, and never reused).
-    "Cache-Control": result.access === "public" ? "public, max-age=31536000, immutable" : "private, max-age=31536000, immutable",
+    "Cache-Control":
+      result.access === "public"
+        ? "public, max-age=31536000, immutable"
+        : "private, max-age=31536000, immutable",
   });
   if (c.req.method === "HEAD") {
     await result.body.cancel();

@@ -22,8 +22,14 @@ export const session = new Hono<AppEnv>()
         "Web login is not available on this registry yet. Use npm login --auth-type=legacy, or POST {name, password}.",
       );
     }
-    const result = await loginWithPassword({ ctx: c.get("ctx"), input: { name, password, tokenName: "POST /-/v1/login" } });
-    return c.json({ token: result.token, username: result.username, expires: result.expiresAt.toISOString() }, 201);
+    const result = await loginWithPassword({
+      ctx: c.get("ctx"),
+      input: { name, password, tokenName: "POST /-/v1/login" },
+    });
+    return c.json(
+      { token: result.token, username: result.username, expires: result.expiresAt.toISOString() },
+      201,
+    );
   })
   .get("/-/user/:id{org\\.couchdb\\.user:[^/]+}", async (c) => {
     const name = c.req.param("id").slice("org.couchdb.user:".length);
@@ -45,7 +51,13 @@ async function couchPut(c: import("hono").Context<AppEnv>, rev: string | undefin
     },
   });
   return c.json(
-    { ok: true, id: `org.couchdb.user:${result.username}`, rev: "1", token: result.token, username: result.username },
+    {
+      ok: true,
+      id: `org.couchdb.user:${result.username}`,
+      rev: "1",
+      token: result.token,
+      username: result.username,
+    },
     201,
   );
 }
@@ -58,4 +70,5 @@ function parseBasic(header: string | undefined): { name: string; password: strin
   return { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);

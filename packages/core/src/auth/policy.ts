@@ -14,7 +14,11 @@ export function requireToken(actor: Actor, action: string): TokenActor {
   );
 }
 
-export function requirePermission(actor: Actor, permission: Permission, action: string): TokenActor {
+export function requirePermission(
+  actor: Actor,
+  permission: Permission,
+  action: string,
+): TokenActor {
   const token = requireToken(actor, action);
   if (!token.permissions.includes(permission)) {
     throw new PackrError(

@@ -51,12 +51,18 @@ export class TokenService {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.key = new TextEncoder().encode(secret);
-    this.flushTimer = setInterval(() => void this.flushLastUsed().catch(() => {}), LAST_USED_FLUSH_MS);
+    this.flushTimer = setInterval(
+      () => void this.flushLastUsed().catch(() => {}),
+      LAST_USED_FLUSH_MS,
+    );
     this.flushTimer.unref();
   }
 
   /** Insert the token's row and sign its JWT; call inside the transaction that justifies it. */
-  async issue(tx: Queryable, input: IssueTokenInput): Promise<{ token: string; id: string; expiresAt: Date }> {
+  async issue(
+    tx: Queryable,
+    input: IssueTokenInput,
+  ): Promise<{ token: string; id: string; expiresAt: Date }> {
     const id = newId("tok");
     const issuedAt = this.now();
     const expiresAt = new Date(issuedAt.getTime() + input.ttlSeconds * 1000);
@@ -120,15 +126,26 @@ export class TokenService {
     const userId = claims.user_id;
     const role = claims.role;
     const kind = claims.kind;
-    if (typeof jti !== "string" || typeof userId !== "string" || !isRole(role) || !isTokenKind(kind)) {
+    if (
+      typeof jti !== "string" ||
+      typeof userId !== "string" ||
+      !isRole(role) ||
+      !isTokenKind(kind)
+    ) {
       throw new PackrError("UNAUTHORIZED", "Your token is malformed. Log in again (npm login).");
     }
     const row = await this.lookup(jti);
     if (!row) {
-      throw new PackrError("UNAUTHORIZED", "This token is not known to the registry. Log in again (npm login).");
+      throw new PackrError(
+        "UNAUTHORIZED",
+        "This token is not known to the registry. Log in again (npm login).",
+      );
     }
     if (row.revokedAt) {
-      throw new PackrError("TOKEN_REVOKED", "This token has been revoked. Log in again (npm login) or create a new token.");
+      throw new PackrError(
+        "TOKEN_REVOKED",
+        "This token has been revoked. Log in again (npm login) or create a new token.",
+      );
     }
     this.lastUsed.set(jti, this.now());
     return {
@@ -141,7 +158,9 @@ export class TokenService {
       isAdmin: row.isAdmin,
       role,
       permissions: ROLE_PERMISSIONS[role],
-      scopes: Array.isArray(claims.scopes) ? claims.scopes.filter((s): s is string => typeof s === "string") : [],
+      scopes: Array.isArray(claims.scopes)
+        ? claims.scopes.filter((s): s is string => typeof s === "string")
+        : [],
       orgId: typeof claims.org_id === "string" ? claims.org_id : null,
     };
   }
@@ -192,7 +211,12 @@ export class TokenService {
     await this.db
       .update(tokens)
       .set({ lastUsedAt: at })
-      .where(inArray(tokens.id, batch.map(([id]) => id)));
+      .where(
+        inArray(
+          tokens.id,
+          batch.map(([id]) => id),
+        ),
+      );
   }
 
   async close(): Promise<void> {

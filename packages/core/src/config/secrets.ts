@@ -25,11 +25,19 @@ export async function resolveSecrets(config: Config): Promise<Secrets> {
     session: stored.session ?? gen(),
     internalApi: stored.internalApi ?? gen(),
   };
-  if (merged.jwt !== stored.jwt || merged.session !== stored.session || merged.internalApi !== stored.internalApi) {
+  if (
+    merged.jwt !== stored.jwt ||
+    merged.session !== stored.session ||
+    merged.internalApi !== stored.internalApi
+  ) {
     await mkdir(config.dataDir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
     await rename(tmp, file);
   }
-  return { jwt: jwt ?? merged.jwt, session: session ?? merged.session, internalApi: internalApi ?? merged.internalApi };
+  return {
+    jwt: jwt ?? merged.jwt,
+    session: session ?? merged.session,
+    internalApi: internalApi ?? merged.internalApi,
+  };
 }

@@ -43,7 +43,10 @@ export async function getPackument(args: {
   if (!meta) throw notFound(name.name);
 
   if (meta.baseUrl !== ctx.deps.publicUrl()) {
-    return { access: meta.access, ...(await rebuildForNewBaseUrl(ctx, meta.packageId, input.abbreviated)) };
+    return {
+      access: meta.access,
+      ...(await rebuildForNewBaseUrl(ctx, meta.packageId, input.abbreviated)),
+    };
   }
   const etag = input.abbreviated ? meta.etagAbbreviated : meta.etagFull;
   const cached = ctx.deps.packumentCache.get(etag);
@@ -52,7 +55,11 @@ export async function getPackument(args: {
   const [bytes] = await db
     .select(
       input.abbreviated
-        ? { plain: packuments.abbreviated, gzip: packuments.abbreviatedGzip, etag: packuments.etagAbbreviated }
+        ? {
+            plain: packuments.abbreviated,
+            gzip: packuments.abbreviatedGzip,
+            etag: packuments.etagAbbreviated,
+          }
         : { plain: packuments.full, gzip: packuments.fullGzip, etag: packuments.etagFull },
     )
     .from(packuments)
@@ -72,11 +79,30 @@ async function rebuildForNewBaseUrl(
   return ctx.deps.db.transaction(async (tx) => {
     const [pkg] = await tx.select().from(packages).where(eq(packages.id, packageId)).for("update");
     if (!pkg) throw notFound(packageId);
-    const [current] = await tx.select({ modifiedAt: packuments.modifiedAt }).from(packuments).where(eq(packuments.packageId, packageId));
-    const stored = await storePackument(tx, pkg, parsePackageName(pkg.name), ctx.deps.publicUrl(), current?.modifiedAt ?? pkg.updatedAt);
+    const [current] = await tx
+      .select({ modifiedAt: packuments.modifiedAt })
+      .from(packuments)
+      .where(eq(packuments.packageId, packageId));
+    const stored = await storePackument(
+      tx,
+      pkg,
+      parsePackageName(pkg.name),
+      ctx.deps.publicUrl(),
+      current?.modifiedAt ?? pkg.updatedAt,
+    );
     return abbreviated
-      ? { etag: stored.etagAbbreviated, modifiedAt: stored.modifiedAt, plain: stored.abbreviated, gzip: stored.abbreviatedGzip }
-      : { etag: stored.etagFull, modifiedAt: stored.modifiedAt, plain: stored.full, gzip: stored.fullGzip };
+      ? {
+          etag: stored.etagAbbreviated,
+          modifiedAt: stored.modifiedAt,
+          plain: stored.abbreviated,
+          gzip: stored.abbreviatedGzip,
+        }
+      : {
+          etag: stored.etagFull,
+          modifiedAt: stored.modifiedAt,
+          plain: stored.full,
+          gzip: stored.fullGzip,
+        };
   });
 }
 

@@ -27,7 +27,10 @@ export async function getTarball(args: {
   const name = parsePackageName(input.name);
   const prefix = `${name.basename}-`;
   const missing = () =>
-    new PackrError("NOT_FOUND", `Tarball ${input.filename.slice(0, 120)} of ${name.name} is not in this registry.`);
+    new PackrError(
+      "NOT_FOUND",
+      `Tarball ${input.filename.slice(0, 120)} of ${name.name} is not in this registry.`,
+    );
   if (!input.filename.startsWith(prefix) || !input.filename.endsWith(".tgz")) throw missing();
   const version = input.filename.slice(prefix.length, -".tgz".length);
 
@@ -39,7 +42,14 @@ export async function getTarball(args: {
       integrity: versions.integrity,
     })
     .from(packages)
-    .innerJoin(versions, and(eq(versions.packageId, packages.id), eq(versions.version, version), isNull(versions.unpublishedAt)))
+    .innerJoin(
+      versions,
+      and(
+        eq(versions.packageId, packages.id),
+        eq(versions.version, version),
+        isNull(versions.unpublishedAt),
+      ),
+    )
     .where(eq(packages.name, name.name))
     .limit(1);
   assertCanRead(ctx.actor, name, row ?? null);
@@ -49,7 +59,10 @@ export async function getTarball(args: {
   if (url) return { kind: "redirect", url };
   const body = await ctx.deps.blobStore.get(row.key);
   if (!body) {
-    throw new PackrError("INTERNAL", `The stored tarball of ${name.name}@${version} is missing from blob storage.`);
+    throw new PackrError(
+      "INTERNAL",
+      `The stored tarball of ${name.name}@${version} is missing from blob storage.`,
+    );
   }
   return { kind: "stream", access: row.access, body, size: row.size, integrity: row.integrity };
 }

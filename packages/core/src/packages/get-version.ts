@@ -40,17 +40,32 @@ export async function getVersionManifest(args: {
       .select({ version: versions.version })
       .from(versions)
       .where(and(eq(versions.packageId, pkg.id), isNull(versions.unpublishedAt)));
-    version = semver.maxSatisfying(live.map((v) => v.version), spec);
+    version = semver.maxSatisfying(
+      live.map((v) => v.version),
+      spec,
+    );
   }
   const [row] = version
     ? await db
         .select({ manifest: versions.manifest, deprecated: versions.deprecated })
         .from(versions)
-        .where(and(eq(versions.packageId, pkg.id), eq(versions.version, version), isNull(versions.unpublishedAt)))
+        .where(
+          and(
+            eq(versions.packageId, pkg.id),
+            eq(versions.version, version),
+            isNull(versions.unpublishedAt),
+          ),
+        )
     : [];
   if (!row || !version) {
-    throw new PackrError("NOT_FOUND", `${name.name} has no version matching "${spec.slice(0, 100)}".`);
+    throw new PackrError(
+      "NOT_FOUND",
+      `${name.name} has no version matching "${spec.slice(0, 100)}".`,
+    );
   }
-  const dist = { ...(row.manifest.dist as Record<string, unknown>), tarball: tarballUrl(ctx.deps.publicUrl(), name, version) };
+  const dist = {
+    ...(row.manifest.dist as Record<string, unknown>),
+    tarball: tarballUrl(ctx.deps.publicUrl(), name, version),
+  };
   return { ...row.manifest, dist, ...(row.deprecated ? { deprecated: row.deprecated } : {}) };
 }

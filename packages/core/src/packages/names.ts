@@ -35,7 +35,8 @@ export function parsePackageName(raw: string): PackageName {
     const scope = raw.slice(1, slash);
     const basename = raw.slice(slash + 1);
     if (slash < 2 || !basename || basename.includes("/")) fail("a scoped name is @scope/name");
-    if (scope === "." || scope === ".." || basename === "." || basename === "..") fail("it is a path segment");
+    if (scope === "." || scope === ".." || basename === "." || basename === "..")
+      fail("it is a path segment");
     return { name: raw, scope, basename };
   }
   if (raw.includes("/")) fail("only scoped names may contain a slash");

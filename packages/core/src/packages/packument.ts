@@ -24,7 +24,15 @@ export type PackumentInput = {
 };
 
 /** Top-level fields copied from the `latest` version, as npmjs shows them. */
-const TOP_LEVEL_FIELDS = ["description", "keywords", "license", "homepage", "repository", "bugs", "author"] as const;
+const TOP_LEVEL_FIELDS = [
+  "description",
+  "keywords",
+  "license",
+  "homepage",
+  "repository",
+  "bugs",
+  "author",
+] as const;
 
 /** npm-conventional tarball URL; pnpm and yarn then keep registry-relative lockfiles (protocol §2.4). */
 export function tarballUrl(baseUrl: string, name: PackageName, version: string): string {
@@ -50,7 +58,10 @@ export function buildPackuments(input: PackumentInput): {
   const fullVersions: Record<string, Record<string, unknown>> = {};
   const abbreviatedVersions: Record<string, Record<string, unknown>> = {};
   for (const v of live) {
-    const dist = { ...(v.manifest.dist as Record<string, unknown>), tarball: tarballUrl(input.baseUrl, input.name, v.version) };
+    const dist = {
+      ...(v.manifest.dist as Record<string, unknown>),
+      tarball: tarballUrl(input.baseUrl, input.name, v.version),
+    };
     const manifest: Record<string, unknown> = { ...v.manifest, dist };
     if (v.deprecated) manifest.deprecated = v.deprecated;
     fullVersions[v.version] = manifest;
@@ -81,7 +92,10 @@ export function buildPackuments(input: PackumentInput): {
     full.readmeFilename = latest.readme ? "README.md" : "";
   }
   if (live.length === 0 && sorted.length > 0) {
-    time.unpublished = { time: input.modifiedAt.toISOString(), versions: sorted.map((v) => v.version) };
+    time.unpublished = {
+      time: input.modifiedAt.toISOString(),
+      versions: sorted.map((v) => v.version),
+    };
   }
 
   const abbreviated: Record<string, unknown> = {

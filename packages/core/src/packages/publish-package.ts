@@ -29,7 +29,13 @@ const PublishBody = z.object({
   readme: z.unknown().optional(),
 });
 
-export type PublishResult = { ok: true; id: string; version: string; rev: string; idempotent: boolean };
+export type PublishResult = {
+  ok: true;
+  id: string;
+  version: string;
+  rev: string;
+  idempotent: boolean;
+};
 
 /**
  * Publish one version. Verifies the tarball against the manifest's integrity and shasum, stores
@@ -84,11 +90,17 @@ export async function publishPackage(args: {
       .onConflictDoNothing({ target: packages.name })
       .returning({ id: packages.id });
     const isNew = created.length > 0;
-    const [pkg] = await tx.select().from(packages).where(eq(packages.name, name.name)).for("update");
+    const [pkg] = await tx
+      .select()
+      .from(packages)
+      .where(eq(packages.name, name.name))
+      .for("update");
     if (!pkg) throw new PackrError("INTERNAL", `Package ${name.name} vanished during publish.`);
 
     if (isNew) {
-      await tx.insert(packageMaintainers).values({ packageId: pkg.id, userId: token.userId, createdAt: now });
+      await tx
+        .insert(packageMaintainers)
+        .values({ packageId: pkg.id, userId: token.userId, createdAt: now });
     } else {
       await assertMaintainer(tx, pkg.id, token, name);
     }
@@ -133,7 +145,10 @@ export async function publishPackage(args: {
       await tx
         .insert(distTags)
         .values({ packageId: pkg.id, tag, version, createdAt: now, updatedAt: now })
-        .onConflictDoUpdate({ target: [distTags.packageId, distTags.tag], set: { version, updatedAt: now } });
+        .onConflictDoUpdate({
+          target: [distTags.packageId, distTags.tag],
+          set: { version, updatedAt: now },
+        });
     }
 
     const becomesLatest = tags.includes("latest");
@@ -141,7 +156,9 @@ export async function publishPackage(args: {
       .update(packages)
       .set({
         updatedAt: now,
-        ...(becomesLatest ? { description: typeof manifest.description === "string" ? manifest.description : null } : {}),
+        ...(becomesLatest
+          ? { description: typeof manifest.description === "string" ? manifest.description : null }
+          : {}),
       })
       .where(eq(packages.id, pkg.id));
 
@@ -161,7 +178,10 @@ function parseBody(raw: unknown, name: PackageName): z.infer<typeof PublishBody>
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
-    throw new PackrError("VALIDATION", `Invalid publish body${where}: ${issue?.message ?? "unreadable"}.`);
+    throw new PackrError(
+      "VALIDATION",
+      `Invalid publish body${where}: ${issue?.message ?? "unreadable"}.`,
+    );
   }
   if (parsed.data.name !== name.name) {
     throw new PackrError(
@@ -182,7 +202,10 @@ function onlyVersion(
   const entries = Object.entries(all);
   const [first] = entries;
   if (!first || entries.length !== 1) {
-    throw new PackrError("VALIDATION", `A publish carries exactly one version; this one has ${entries.length}.`);
+    throw new PackrError(
+      "VALIDATION",
+      `A publish carries exactly one version; this one has ${entries.length}.`,
+    );
   }
   const [version, manifest] = first;
   if (semver.valid(version) !== version) {
@@ -212,7 +235,8 @@ function attachmentBytes(
     throw new PackrError("VALIDATION", "The tarball attachment is not valid base64.");
   }
   const bytes = Buffer.from(attachment.data, "base64");
-  if (bytes.byteLength === 0) throw new PackrError("VALIDATION", "The tarball attachment is empty.");
+  if (bytes.byteLength === 0)
+    throw new PackrError("VALIDATION", "The tarball attachment is empty.");
   if (attachment.length !== undefined && attachment.length !== bytes.byteLength) {
     throw new PackrError(
       "INTEGRITY_MISMATCH",
@@ -235,7 +259,10 @@ function verifyIntegrity(
   const declaredIntegrity = typeof dist.integrity === "string" ? dist.integrity : undefined;
   const declaredShasum = typeof dist.shasum === "string" ? dist.shasum : undefined;
   if (!declaredIntegrity && !declaredShasum) {
-    throw new PackrError("VALIDATION", `${name.name}@${version} has neither dist.integrity nor dist.shasum.`);
+    throw new PackrError(
+      "VALIDATION",
+      `${name.name}@${version} has neither dist.integrity nor dist.shasum.`,
+    );
   }
   const mismatch = (what: string) =>
     new PackrError(
@@ -258,7 +285,10 @@ function requestedTags(tags: Record<string, string> | undefined, version: string
   for (const [tag, target] of Object.entries(tags ?? {})) {
     if (target !== version) continue;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(tag) || tag.length > 64 || semver.validRange(tag)) {
-      throw new PackrError("VALIDATION", `"${tag.slice(0, 64)}" is not a valid dist-tag (tags cannot look like versions).`);
+      throw new PackrError(
+        "VALIDATION",
+        `"${tag.slice(0, 64)}" is not a valid dist-tag (tags cannot look like versions).`,
+      );
     }
     out.push(tag);
   }
@@ -276,7 +306,9 @@ async function assertMaintainer(
   const [row] = await tx
     .select({ one: sql<number>`1` })
     .from(packageMaintainers)
-    .where(and(eq(packageMaintainers.packageId, packageId), eq(packageMaintainers.userId, token.userId)));
+    .where(
+      and(eq(packageMaintainers.packageId, packageId), eq(packageMaintainers.userId, token.userId)),
+    );
   if (!row) {
     throw new PackrError(
       "FORBIDDEN",

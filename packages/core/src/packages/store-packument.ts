@@ -3,7 +3,14 @@ import { promisify } from "node:util";
 import { gzip as gzipCb } from "node:zlib";
 import { asc, eq } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
-import { distTags, packageMaintainers, packages, packuments, users, versions } from "../db/schema/index.ts";
+import {
+  distTags,
+  packageMaintainers,
+  packages,
+  packuments,
+  users,
+  versions,
+} from "../db/schema/index.ts";
 import type { PackageName } from "./names.ts";
 import { buildPackuments } from "./packument.ts";
 
@@ -41,7 +48,10 @@ export async function storePackument(
       })
       .from(versions)
       .where(eq(versions.packageId, pkg.id)),
-    tx.select({ tag: distTags.tag, version: distTags.version }).from(distTags).where(eq(distTags.packageId, pkg.id)),
+    tx
+      .select({ tag: distTags.tag, version: distTags.version })
+      .from(distTags)
+      .where(eq(distTags.packageId, pkg.id)),
     tx
       .select({ name: users.name, email: users.email })
       .from(packageMaintainers)
@@ -51,7 +61,9 @@ export async function storePackument(
     tx.select({ rev: packuments.rev }).from(packuments).where(eq(packuments.packageId, pkg.id)),
   ]);
   const rev = (previous[0]?.rev ?? 0) + 1;
-  const revHash = createHash("md5").update(`${pkg.id}:${rev}:${modifiedAt.toISOString()}`).digest("hex");
+  const revHash = createHash("md5")
+    .update(`${pkg.id}:${rev}:${modifiedAt.toISOString()}`)
+    .digest("hex");
   const { full, abbreviated } = buildPackuments({
     name,
     createdAt: pkg.createdAt,

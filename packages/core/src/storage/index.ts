@@ -11,5 +11,7 @@ export { S3BlobStore } from "./s3-blob-store.ts";
 
 /** S3 when S3_BUCKET is set, otherwise `<dataDir>/blobs`. */
 export function createBlobStore(config: Config): BlobStore {
-  return config.s3 ? new S3BlobStore(config.s3) : new FsBlobStore(path.join(config.dataDir, "blobs"));
+  return config.s3
+    ? new S3BlobStore(config.s3)
+    : new FsBlobStore(path.join(config.dataDir, "blobs"));
 }

@@ -1,7 +1,13 @@
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
 import { PackrError } from "../errors.ts";
-import { couchRev, findUserByName, type LoginResult, loginWithPassword, signUpWithPassword } from "./login.ts";
+import {
+  couchRev,
+  findUserByName,
+  type LoginResult,
+  loginWithPassword,
+  signUpWithPassword,
+} from "./login.ts";
 
 const CouchUserBody = z.object({
   name: z.string().min(1).max(64),
@@ -35,20 +41,32 @@ export async function couchLogin(args: {
   }
   const body = parsed.data;
   if (body.name !== input.urlName) {
-    throw new PackrError("VALIDATION", `The user in the URL (${input.urlName}) does not match the body (${body.name}).`);
+    throw new PackrError(
+      "VALIDATION",
+      `The user in the URL (${input.urlName}) does not match the body (${body.name}).`,
+    );
   }
   const user = await findUserByName(ctx, body.name);
   if (!user) {
-    if (input.rev !== undefined) throw new PackrError("UNAUTHORIZED", "Incorrect username or password.");
+    if (input.rev !== undefined)
+      throw new PackrError("UNAUTHORIZED", "Incorrect username or password.");
     return signUpWithPassword({
       ctx,
-      input: { name: body.name, password: body.password, email: body.email, allowSignup: input.allowSignup },
+      input: {
+        name: body.name,
+        password: body.password,
+        email: body.email,
+        allowSignup: input.allowSignup,
+      },
     });
   }
   const basicMatches = input.basic?.name === body.name;
   if (input.rev === undefined && !basicMatches) {
     // npm and yarn answer this by fetching the user document and retrying with Basic auth.
-    throw new PackrError("CONFLICT", `User ${body.name} already exists; sign in with its password.`);
+    throw new PackrError(
+      "CONFLICT",
+      `User ${body.name} already exists; sign in with its password.`,
+    );
   }
   if (input.rev !== undefined && input.rev !== couchRev(user)) {
     throw new PackrError("CONFLICT", `The user document of ${body.name} changed; log in again.`);

@@ -18,8 +18,7 @@ export type LoginResult = { token: string; username: string; expiresAt: Date; to
 
 type UserRow = typeof users.$inferSelect;
 
-const badCredentials = () =>
-  new PackrError("UNAUTHORIZED", "Incorrect username or password.");
+const badCredentials = () => new PackrError("UNAUTHORIZED", "Incorrect username or password.");
 
 /** The role a person's login token gets: admins log in as admin, everyone else as maintainer. */
 const loginRole = (user: UserRow): Role => (user.isAdmin ? "admin" : "maintainer");
@@ -54,7 +53,12 @@ export async function signUpWithPassword(args: {
       `There is no user "${input.name}" and this registry does not allow sign-up. Ask an administrator for an account.`,
     );
   }
-  const user = await createUser(ctx, { name: input.name, password: input.password, email: input.email ?? null, isAdmin: false });
+  const user = await createUser(ctx, {
+    name: input.name,
+    password: input.password,
+    email: input.email ?? null,
+    isAdmin: false,
+  });
   return issueLoginToken(ctx, user, "npm adduser");
 }
 
@@ -63,7 +67,10 @@ export async function createUser(
   input: { name: string; password: string | null; email: string | null; isAdmin: boolean },
 ): Promise<UserRow> {
   if (!USERNAME.test(input.name)) {
-    throw new PackrError("VALIDATION", "A username is 1–64 letters, digits, dots, dashes or underscores.");
+    throw new PackrError(
+      "VALIDATION",
+      "A username is 1–64 letters, digits, dots, dashes or underscores.",
+    );
   }
   if (input.password !== null && input.password.length < 8) {
     throw new PackrError("VALIDATION", "A password needs at least 8 characters.");
@@ -72,11 +79,22 @@ export async function createUser(
   return ctx.deps.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(users)
-      .values({ id: newId("usr"), name: input.name, email: input.email, passwordHash, isAdmin: input.isAdmin })
+      .values({
+        id: newId("usr"),
+        name: input.name,
+        email: input.email,
+        passwordHash,
+        isAdmin: input.isAdmin,
+      })
       .onConflictDoNothing({ target: users.name })
       .returning();
     if (!row) throw new PackrError("CONFLICT", `The username "${input.name}" is taken.`);
-    await emitAudit(tx, ctx, { action: "user.create", targetType: "user", targetId: row.id, data: { name: row.name } });
+    await emitAudit(tx, ctx, {
+      action: "user.create",
+      targetType: "user",
+      targetId: row.id,
+      data: { name: row.name },
+    });
     return row;
   });
 }
@@ -87,7 +105,11 @@ export async function findUserByName(ctx: ServiceContext, name: string): Promise
   return row ?? null;
 }
 
-async function issueLoginToken(ctx: ServiceContext, user: UserRow, tokenName: string): Promise<LoginResult> {
+async function issueLoginToken(
+  ctx: ServiceContext,
+  user: UserRow,
+  tokenName: string,
+): Promise<LoginResult> {
   return ctx.deps.db.transaction(async (tx) => {
     const issued = await ctx.deps.tokens.issue(tx, {
       kind: "login",
@@ -112,8 +134,18 @@ async function issueLoginToken(ctx: ServiceContext, user: UserRow, tokenName: st
         orgId: null,
       },
     };
-    await emitAudit(tx, asUser, { action: "token.created", targetType: "token", targetId: issued.id, data: { kind: "login", name: tokenName } });
-    return { token: issued.token, username: user.name, expiresAt: issued.expiresAt, tokenId: issued.id };
+    await emitAudit(tx, asUser, {
+      action: "token.created",
+      targetType: "token",
+      targetId: issued.id,
+      data: { kind: "login", name: tokenName },
+    });
+    return {
+      token: issued.token,
+      username: user.name,
+      expiresAt: issued.expiresAt,
+      tokenId: issued.id,
+    };
   });
 }
 

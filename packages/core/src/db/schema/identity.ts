@@ -106,22 +106,19 @@ export const oauthAccounts = pgTable(
 );
 
 /** RFC 8628 device authorization codes; the device code itself is stored only as a hash. */
-export const deviceCodes = pgTable(
-  "device_codes",
-  {
-    id: text("id").primaryKey(),
-    deviceCodeHash: text("device_code_hash").notNull().unique(),
-    userCode: text("user_code").notNull().unique(),
-    provider: text("provider"),
-    status: text("status", { enum: ["pending", "approved", "denied", "consumed"] })
-      .notNull()
-      .default("pending"),
-    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
-    tokenId: text("token_id").references(() => tokens.id, { onDelete: "set null" }),
-    clientIp: text("client_ip"),
-    intervalSeconds: integer("interval_seconds").notNull().default(5),
-    lastPolledAt: tstz("last_polled_at"),
-    expiresAt: tstz("expires_at").notNull(),
-    createdAt: tstz("created_at").notNull().defaultNow(),
-  },
-);
+export const deviceCodes = pgTable("device_codes", {
+  id: text("id").primaryKey(),
+  deviceCodeHash: text("device_code_hash").notNull().unique(),
+  userCode: text("user_code").notNull().unique(),
+  provider: text("provider"),
+  status: text("status", { enum: ["pending", "approved", "denied", "consumed"] })
+    .notNull()
+    .default("pending"),
+  userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+  tokenId: text("token_id").references(() => tokens.id, { onDelete: "set null" }),
+  clientIp: text("client_ip"),
+  intervalSeconds: integer("interval_seconds").notNull().default(5),
+  lastPolledAt: tstz("last_polled_at"),
+  expiresAt: tstz("expires_at").notNull(),
+  createdAt: tstz("created_at").notNull().defaultNow(),
+});

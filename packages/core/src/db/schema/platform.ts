@@ -29,7 +29,9 @@ export const webhookDeliveries = pgTable(
     event: text("event").notNull(),
     payload: json("payload").$type<Record<string, unknown>>().notNull(),
     attempt: integer("attempt").notNull(),
-    status: text("status", { enum: ["pending", "succeeded", "failed", "permanently_failed"] }).notNull(),
+    status: text("status", {
+      enum: ["pending", "succeeded", "failed", "permanently_failed"],
+    }).notNull(),
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),
     error: text("error"),

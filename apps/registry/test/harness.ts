@@ -1,0 +1,209 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "@packr/core";
+import { createApp, type RegistryApp } from "../src/app.ts";
+import { createRuntime, type Runtime } from "../src/runtime.ts";
+
+const SERVER = fileURLToPath(new URL("../src/server.ts", import.meta.url));
+
+export type TestRegistry = {
+  app: RegistryApp;
+  runtime: Runtime;
+  /** Log in as a user and return a login token. */
+  login(name: string, password: string): Promise<string>;
+  close(): Promise<void>;
+};
+
+/**
+ * An in-process registry for `app.request()` tests: embedded PGlite in memory when DATABASE_URL
+ * is unset, otherwise a fresh database on that server, and a temp blob directory. Dropped on close.
+ */
+export async function createTestRegistry(env: Record<string, string> = {}): Promise<TestRegistry> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "packr-test-"));
+  const db = await freshDatabaseUrl();
+  const config = loadConfig({
+    PACKR_DATA_DIR: dataDir,
+    PACKR_PUBLIC_URL: "http://registry.test",
+    PACKR_LOG_LEVEL: "silent",
+    ...(db ? { DATABASE_URL: db.url } : {}),
+    ...env,
+  });
+  const runtime = await createRuntime(config, db ? undefined : { inMemory: true });
+  const app = createApp(runtime);
+  return {
+    app,
+    runtime,
+    async login(name, password) {
+      const res = await app.request("/-/v1/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name, password }),
+      });
+      if (res.status !== 201) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { token: string }).token;
+    },
+    async close() {
+      await runtime.close();
+      await db?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * With DATABASE_URL set (CI), every test registry gets its own database on that server, so suites
+ * run against real PostgreSQL without seeing each other's rows.
+ */
+async function freshDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> } | null> {
+  const base = process.env.DATABASE_URL;
+  if (!base) return null;
+  const { default: postgres } = await import("postgres");
+  const name = `packr_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = postgres(base, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+export type RegistryProcess = {
+  url: string;
+  port: number;
+  dataDir: string;
+  adminPassword: string;
+  stop(): Promise<void>;
+  output(): string;
+};
+
+/**
+ * The registry as a real process on 127.0.0.1 (what end-to-end tests talk to with npm, pnpm and
+ * yarn). Pass the same dataDir and port again to restart it over the same data.
+ */
+export async function startRegistryProcess(
+  opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+): Promise<RegistryProcess> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "packr-e2e-")));
+  const port = opts.port ?? (await freePort());
+  const adminPassword = "admin-password-1";
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", SERVER], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? os.homedir(),
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PACKR_PUBLIC_URL: url,
+      PACKR_DATA_DIR: dataDir,
+      PACKR_ADMIN_PASSWORD: adminPassword,
+      ...opts.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d) => {
+    out += String(d);
+  });
+  child.stderr?.on("data", (d) => {
+    out += String(d);
+  });
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}:\n${out}`);
+    try {
+      const res = await fetch(`${url}/-/ping`);
+      if (res.ok) break;
+    } catch {}
+    if (Date.now() - started > 60_000) {
+      child.kill("SIGKILL");
+      throw new Error(`registry did not start within 60 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    port,
+    dataDir,
+    adminPassword,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export type SeedToken = {
+  user: string;
+  role: "ci-readonly" | "ci-publish" | "maintainer" | "admin";
+  kind?: "login" | "personal" | "ci";
+  scopes?: string[];
+  ttlSeconds?: number;
+};
+
+/**
+ * Create users and tokens directly in a registry's data directory before its process starts
+ * (the embedded database is single-process). Users get the password `<name>-password-1`.
+ * Until the admin API exists this is how tests get tokens of a given role and scope.
+ */
+export async function seedTokens(dataDir: string, specs: SeedToken[]): Promise<string[]> {
+  const { createUser, ensureAdminUser, findUserByName } = await import("@packr/core");
+  const config = loadConfig({ PACKR_DATA_DIR: dataDir, PACKR_LOG_LEVEL: "silent" });
+  const runtime = await createRuntime(config);
+  const ctx = {
+    deps: runtime.deps,
+    actor: { type: "system" as const, reason: "test seed" },
+    requestId: "seed",
+  };
+  try {
+    await ensureAdminUser(ctx, "admin-password-1");
+    const out: string[] = [];
+    for (const spec of specs) {
+      const user =
+        (await findUserByName(ctx, spec.user)) ??
+        (await createUser(ctx, {
+          name: spec.user,
+          password: `${spec.user}-password-1`,
+          email: `${spec.user}@example.test`,
+          isAdmin: false,
+        }));
+      const issued = await runtime.deps.tokens.issue(runtime.deps.db, {
+        kind: spec.kind ?? "ci",
+        name: `test ${spec.role}`,
+        userId: user.id,
+        role: spec.role,
+        scopes: spec.scopes ?? [],
+        ttlSeconds: spec.ttlSeconds ?? 3600,
+      });
+      out.push(issued.token);
+    }
+    return out;
+  } finally {
+    await runtime.close();
+  }
+}

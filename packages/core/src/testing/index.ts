@@ -1,0 +1,148 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import postgres from "postgres";
+import type { Role } from "../auth/roles.ts";
+import { TokenService } from "../auth/tokens.ts";
+import type { Deps, ServiceContext, TokenKind } from "../context.ts";
+import { openDatabase } from "../db/client.ts";
+import { users } from "../db/schema/index.ts";
+import { newId } from "../ids.ts";
+import { PackumentCache } from "../packages/packument-cache.ts";
+import { FsBlobStore } from "../storage/fs-blob-store.ts";
+
+/**
+ * The databases a suite should run on: always embedded PGlite, plus the PostgreSQL server named
+ * by DATABASE_URL when it is set (CI sets it). Use with `describe.each(testDrivers())`.
+ */
+export const testDrivers = (): Array<"pglite" | "postgres"> =>
+  process.env.DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+
+/** A throwaway database on the DATABASE_URL server, so suites never see each other's rows. */
+export async function createScratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `packr_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = postgres(baseUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+export type TestDeps = Deps & { close(): Promise<void> };
+
+/** Real database (PGlite in memory, or a scratch PostgreSQL database) and a temp blob directory. */
+export async function createTestDeps(driver: "pglite" | "postgres" = "pglite"): Promise<TestDeps> {
+  const blobDir = await mkdtemp(path.join(os.tmpdir(), "packr-core-"));
+  const base = process.env.DATABASE_URL;
+  const scratch = driver === "postgres" && base ? await createScratchDatabase(base) : null;
+  const handle = scratch
+    ? await openDatabase({ driver: "postgres", url: scratch.url, maxConnections: 25 })
+    : await openDatabase({ driver: "pglite", dataDir: undefined });
+  const tokens = new TokenService(handle.db, "test-secret-of-enough-length-for-hs256");
+  return {
+    db: handle.db,
+    blobStore: new FsBlobStore(path.join(blobDir, "blobs")),
+    tokens,
+    packumentCache: new PackumentCache(),
+    publicUrl: () => "http://registry.test",
+    now: () => new Date(),
+    async close() {
+      await tokens.close();
+      await handle.close();
+      await scratch?.drop();
+      await rm(blobDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const systemContext = (deps: Deps): ServiceContext => ({
+  deps,
+  actor: { type: "system", reason: "test" },
+  requestId: "test",
+});
+
+/** npm 11's publish body (protocol §3.1) for arbitrary tarball bytes. */
+export function publishBody(
+  name: string,
+  version: string,
+  opts: {
+    bytes?: Uint8Array;
+    tag?: string;
+    access?: "public" | "restricted" | null;
+    manifest?: Record<string, unknown>;
+    integrity?: string;
+  } = {},
+): Record<string, unknown> {
+  const bytes = Buffer.from(opts.bytes ?? Buffer.from(`tarball of ${name}@${version}`));
+  const integrity = opts.integrity ?? `sha512-${createHash("sha512").update(bytes).digest("base64")}`;
+  return {
+    _id: name,
+    name,
+    description: `${name} for tests`,
+    "dist-tags": { [opts.tag ?? "latest"]: version },
+    versions: {
+      [version]: {
+        name,
+        version,
+        description: `${name} for tests`,
+        readme: `# ${name}`,
+        _id: `${name}@${version}`,
+        _nodeVersion: "20.20.2",
+        _npmVersion: "11.19.1",
+        _resolved: "/tmp/local/path.tgz",
+        _from: "file:local.tgz",
+        _integrity: integrity,
+        ...opts.manifest,
+        dist: {
+          integrity,
+          shasum: createHash("sha1").update(bytes).digest("hex"),
+          tarball: `http://127.0.0.1/${name}/-/${name}-${version}.tgz`,
+        },
+      },
+    },
+    access: opts.access ?? null,
+    _attachments: {
+      [`${name}-${version}.tgz`]: {
+        content_type: "application/octet-stream",
+        data: bytes.toString("base64"),
+        length: bytes.byteLength,
+      },
+    },
+  };
+}
+
+/** A user with a token of the given role, returned as the context that token authenticates to. */
+export async function tokenContext(
+  deps: Deps,
+  spec: { user: string; role: Role; scopes?: string[]; kind?: TokenKind; isAdmin?: boolean },
+): Promise<ServiceContext & { token: string }> {
+  const existing = await deps.db.select().from(users).where(eq(users.name, spec.user));
+  const user =
+    existing[0] ??
+    (
+      await deps.db
+        .insert(users)
+        .values({ id: newId("usr"), name: spec.user, email: `${spec.user}@example.test`, isAdmin: spec.isAdmin ?? false })
+        .returning()
+    )[0];
+  if (!user) throw new Error("user insert failed");
+  const { token } = await deps.tokens.issue(deps.db, {
+    kind: spec.kind ?? "personal",
+    name: `test ${spec.role}`,
+    userId: user.id,
+    role: spec.role,
+    scopes: spec.scopes ?? [],
+    ttlSeconds: 3600,
+  });
+  return { deps, actor: await deps.tokens.verify(token), requestId: "test", token };
+}

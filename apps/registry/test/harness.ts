@@ -3,11 +3,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadConfig } from "@packr/core";
+import { ensureAdminUser, loadConfig } from "@packr/core";
+import { createScratchDatabase } from "@packr/core/testing";
 import { createApp, type RegistryApp } from "../src/app.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
 
 const SERVER = fileURLToPath(new URL("../src/server.ts", import.meta.url));
+
+export const ADMIN_PASSWORD = "admin-password-1";
 
 export type TestRegistry = {
   app: RegistryApp;
@@ -32,6 +35,7 @@ export async function createTestRegistry(env: Record<string, string> = {}): Prom
     ...env,
   });
   const runtime = await createRuntime(config, db ? undefined : { inMemory: true });
+  await ensureAdminUser({ deps: runtime.deps, actor: { type: "system", reason: "test" }, requestId: "test" }, ADMIN_PASSWORD);
   const app = createApp(runtime);
   return {
     app,
@@ -53,28 +57,10 @@ export async function createTestRegistry(env: Record<string, string> = {}): Prom
   };
 }
 
-/**
- * With DATABASE_URL set (CI), every test registry gets its own database on that server, so suites
- * run against real PostgreSQL without seeing each other's rows.
- */
+/** With DATABASE_URL set (CI), every test registry gets its own database on that server. */
 async function freshDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> } | null> {
   const base = process.env.DATABASE_URL;
-  if (!base) return null;
-  const { default: postgres } = await import("postgres");
-  const name = `packr_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const a = postgres(base, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists ${name} with (force)`);
-      await a.end();
-    },
-  };
+  return base ? createScratchDatabase(base) : null;
 }
 
 export type RegistryProcess = {

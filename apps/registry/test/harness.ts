@@ -35,7 +35,10 @@ export async function createTestRegistry(env: Record<string, string> = {}): Prom
     ...env,
   });
   const runtime = await createRuntime(config, db ? undefined : { inMemory: true });
-  await ensureAdminUser({ deps: runtime.deps, actor: { type: "system", reason: "test" }, requestId: "test" }, ADMIN_PASSWORD);
+  await ensureAdminUser(
+    { deps: runtime.deps, actor: { type: "system", reason: "test" }, requestId: "test" },
+    ADMIN_PASSWORD,
+  );
   const app = createApp(runtime);
   return {
     app,

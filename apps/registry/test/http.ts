@@ -4,7 +4,8 @@ import type { RegistryApp } from "../src/app.ts";
 export function client(app: RegistryApp, token?: string) {
   const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   return {
-    get: (path: string, headers: Record<string, string> = {}) => app.request(path, { headers: { ...auth, ...headers } }),
+    get: (path: string, headers: Record<string, string> = {}) =>
+      app.request(path, { headers: { ...auth, ...headers } }),
     head: (path: string) => app.request(path, { method: "HEAD", headers: auth }),
     put: (path: string, body: unknown, headers: Record<string, string> = {}) =>
       app.request(path, {
@@ -22,15 +23,21 @@ export function client(app: RegistryApp, token?: string) {
 }
 
 /** Every error answers the one flat body of DESIGN.md §6. */
-export async function expectError(res: Response, status: number, code: string): Promise<{ error: string }> {
+export async function expectError(
+  res: Response,
+  status: number,
+  code: string,
+): Promise<{ error: string }> {
   const body = (await res.json()) as Record<string, unknown>;
   if (res.status !== status || body.code !== code) {
     throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(body)}`);
   }
   for (const key of ["error", "message", "requestId"]) {
-    if (typeof body[key] !== "string" || (body[key] as string).length === 0) throw new Error(`error body lacks ${key}: ${JSON.stringify(body)}`);
+    if (typeof body[key] !== "string" || (body[key] as string).length === 0)
+      throw new Error(`error body lacks ${key}: ${JSON.stringify(body)}`);
   }
-  if (body.status !== status || body.error !== body.message) throw new Error(`inconsistent error body: ${JSON.stringify(body)}`);
+  if (body.status !== status || body.error !== body.message)
+    throw new Error(`inconsistent error body: ${JSON.stringify(body)}`);
   return body as { error: string };
 }
 

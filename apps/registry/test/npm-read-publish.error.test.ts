@@ -25,7 +25,9 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
     ["GET", "/UPPER-case", "capital"],
   ])("%s %s → 400 naming the problem", async (method, path, words) => {
     const res =
-      method === "PUT" ? await client(reg.app, token).put(path, publishBody("x", "1.0.0")) : await client(reg.app, token).get(path);
+      method === "PUT"
+        ? await client(reg.app, token).put(path, publishBody("x", "1.0.0"))
+        : await client(reg.app, token).get(path);
     const body = (await res.json()) as { error: string; code: string };
     expect([400, 404]).toContain(res.status);
     expect(body.error).toContain(words);
@@ -35,41 +37,71 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
   it("refuses bodies that are not JSON or not a publish", async () => {
     await expectError(await client(reg.app, token).put("/x-pkg", "{not json"), 400, "VALIDATION");
     await expectError(await client(reg.app, token).put("/x-pkg", ""), 400, "VALIDATION");
-    await expectError(await client(reg.app, token).put("/x-pkg", { name: "x-pkg", versions: {} }), 400, "VALIDATION");
+    await expectError(
+      await client(reg.app, token).put("/x-pkg", { name: "x-pkg", versions: {} }),
+      400,
+      "VALIDATION",
+    );
     const noAttachment = { ...publishBody("x-pkg", "1.0.0"), _attachments: {} };
-    const body = await expectError(await client(reg.app, token).put("/x-pkg", noAttachment), 400, "VALIDATION");
+    const body = await expectError(
+      await client(reg.app, token).put("/x-pkg", noAttachment),
+      400,
+      "VALIDATION",
+    );
     expect(body.error).toMatch(/tarball/);
     const twoVersions = publishBody("x-pkg", "1.0.0") as { versions: Record<string, unknown> };
     twoVersions.versions["2.0.0"] = twoVersions.versions["1.0.0"];
     await expectError(await client(reg.app, token).put("/x-pkg", twoVersions), 400, "VALIDATION");
-    const badBase64 = publishBody("x-pkg", "1.0.0") as { _attachments: Record<string, { data: string }> };
+    const badBase64 = publishBody("x-pkg", "1.0.0") as {
+      _attachments: Record<string, { data: string }>;
+    };
     (badBase64._attachments["x-pkg-1.0.0.tgz"] as { data: string }).data = "%%%";
     await expectError(await client(reg.app, token).put("/x-pkg", badBase64), 400, "VALIDATION");
   });
 
   it("refuses a body whose length field disagrees with the bytes", async () => {
-    const body = publishBody("len-pkg", "1.0.0") as { _attachments: Record<string, { length: number }> };
+    const body = publishBody("len-pkg", "1.0.0") as {
+      _attachments: Record<string, { length: number }>;
+    };
     (body._attachments["len-pkg-1.0.0.tgz"] as { length: number }).length = 1;
-    await expectError(await client(reg.app, token).put("/len-pkg", body), 400, "INTEGRITY_MISMATCH");
+    await expectError(
+      await client(reg.app, token).put("/len-pkg", body),
+      400,
+      "INTEGRITY_MISMATCH",
+    );
   });
 
   it("refuses a tampered tarball and publishes nothing", async () => {
-    const body = publishBody("tamper-pkg", "1.0.0", { integrity: `sha512-${Buffer.alloc(64, 1).toString("base64")}` });
-    const err = await expectError(await client(reg.app, token).put("/tamper-pkg", body), 400, "INTEGRITY_MISMATCH");
+    const body = publishBody("tamper-pkg", "1.0.0", {
+      integrity: `sha512-${Buffer.alloc(64, 1).toString("base64")}`,
+    });
+    const err = await expectError(
+      await client(reg.app, token).put("/tamper-pkg", body),
+      400,
+      "INTEGRITY_MISMATCH",
+    );
     expect(err.error).toMatch(/does not match its dist.integrity/);
     await expectError(await client(reg.app, token).get("/tamper-pkg"), 404, "NOT_FOUND");
   });
 
   it("refuses an oversized upload with 413", async () => {
     const body = publishBody("big-pkg", "1.0.0", { bytes: Buffer.alloc(100 * 1024, 7) });
-    const err = await expectError(await client(reg.app, token).put("/big-pkg", body), 413, "PAYLOAD_TOO_LARGE");
+    const err = await expectError(
+      await client(reg.app, token).put("/big-pkg", body),
+      413,
+      "PAYLOAD_TOO_LARGE",
+    );
     expect(err.error).toMatch(/PACKR_MAX_BODY_SIZE/);
   });
 
   it("refuses a duplicate version with 409 naming it", async () => {
     await client(reg.app, token).put("/dup-pkg", publishBody("dup-pkg", "1.0.0"));
     const other = publishBody("dup-pkg", "1.0.0", { bytes: Buffer.from("different") });
-    const err = await expectError(await client(reg.app, token).put("/dup-pkg", other), 409, "VERSION_EXISTS");
+    const err = await expectError(
+      await client(reg.app, token).put("/dup-pkg", other),
+      409,
+      "VERSION_EXISTS",
+    );
     expect(err.error).toContain("1.0.0");
   });
 
@@ -77,27 +109,61 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
     await expectError(await client(reg.app, token).get("/no-such-pkg"), 404, "NOT_FOUND");
     await client(reg.app, token).put("/known-pkg", publishBody("known-pkg", "1.0.0"));
     await expectError(await client(reg.app, token).get("/known-pkg/9.9.9"), 404, "NOT_FOUND");
-    await expectError(await client(reg.app, token).get("/known-pkg/-/known-pkg-9.9.9.tgz"), 404, "NOT_FOUND");
-    await expectError(await client(reg.app, token).get("/known-pkg/-/evil-1.0.0.tgz"), 404, "NOT_FOUND");
+    await expectError(
+      await client(reg.app, token).get("/known-pkg/-/known-pkg-9.9.9.tgz"),
+      404,
+      "NOT_FOUND",
+    );
+    await expectError(
+      await client(reg.app, token).get("/known-pkg/-/evil-1.0.0.tgz"),
+      404,
+      "NOT_FOUND",
+    );
   });
 
   it("login: a web-login request gets the 404 npm falls back on; bad credentials a 401", async () => {
     await expectError(await client(reg.app).post("/-/v1/login", {}), 404, "NOT_FOUND");
-    await expectError(await client(reg.app).post("/-/v1/login", { name: "admin", password: "wrong-password" }), 401, "UNAUTHORIZED");
-    await expectError(await client(reg.app).post("/-/v1/login", { name: "nobody", password: "wrong-password" }), 401, "UNAUTHORIZED");
-    await expectError(await client(reg.app).post("/-/v1/login", "garbage"), 400, "VALIDATION");
-    const couch = { name: "nobody", password: "some-password" };
-    const signup = await expectError(await client(reg.app).put("/-/user/org.couchdb.user:nobody", couch), 401, "UNAUTHORIZED");
-    expect(signup.error).toMatch(/does not allow sign-up/);
-    await expectError(await client(reg.app).put("/-/user/org.couchdb.user:other", couch), 400, "VALIDATION");
-    const basic = `Basic ${Buffer.from("admin:wrong-password").toString("base64")}`;
-    const doc = (await (await client(reg.app).get("/-/user/org.couchdb.user:admin?write=true")).json()) as { _rev: string };
     await expectError(
-      await client(reg.app).put(`/-/user/org.couchdb.user:admin/-rev/${doc._rev}`, { name: "admin", password: "wrong-password" }, { authorization: basic }),
+      await client(reg.app).post("/-/v1/login", { name: "admin", password: "wrong-password" }),
       401,
       "UNAUTHORIZED",
     );
-    await expectError(await client(reg.app).get("/-/user/org.couchdb.user:nobody"), 404, "NOT_FOUND");
+    await expectError(
+      await client(reg.app).post("/-/v1/login", { name: "nobody", password: "wrong-password" }),
+      401,
+      "UNAUTHORIZED",
+    );
+    await expectError(await client(reg.app).post("/-/v1/login", "garbage"), 400, "VALIDATION");
+    const couch = { name: "nobody", password: "some-password" };
+    const signup = await expectError(
+      await client(reg.app).put("/-/user/org.couchdb.user:nobody", couch),
+      401,
+      "UNAUTHORIZED",
+    );
+    expect(signup.error).toMatch(/does not allow sign-up/);
+    await expectError(
+      await client(reg.app).put("/-/user/org.couchdb.user:other", couch),
+      400,
+      "VALIDATION",
+    );
+    const basic = `Basic ${Buffer.from("admin:wrong-password").toString("base64")}`;
+    const doc = (await (
+      await client(reg.app).get("/-/user/org.couchdb.user:admin?write=true")
+    ).json()) as { _rev: string };
+    await expectError(
+      await client(reg.app).put(
+        `/-/user/org.couchdb.user:admin/-rev/${doc._rev}`,
+        { name: "admin", password: "wrong-password" },
+        { authorization: basic },
+      ),
+      401,
+      "UNAUTHORIZED",
+    );
+    await expectError(
+      await client(reg.app).get("/-/user/org.couchdb.user:nobody"),
+      404,
+      "NOT_FOUND",
+    );
   });
 
   it("answers unknown endpoints and methods with the flat 404", async () => {

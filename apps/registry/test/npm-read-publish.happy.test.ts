@@ -20,16 +20,27 @@ describe("npm protocol: the paths that work", () => {
     expect(await ping.json()).toEqual({});
     const health = await client(reg.app).get("/health");
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: "ok", database: "ok", storage: "ok", region: "local", version: "0.1.0" });
+    expect(await health.json()).toMatchObject({
+      status: "ok",
+      database: "ok",
+      storage: "ok",
+      region: "local",
+      version: "0.1.0",
+    });
   });
 
   it("logs in with a password for a 30-day JWT carrying the documented claims, ignoring a stale token", async () => {
-    const res = await client(reg.app, "stale.token.value").post("/-/v1/login", { name: "admin", password: ADMIN_PASSWORD });
+    const res = await client(reg.app, "stale.token.value").post("/-/v1/login", {
+      name: "admin",
+      password: ADMIN_PASSWORD,
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { token: string; username: string };
     expect(body.username).toBe("admin");
     const claims = decodeJwt(body.token);
-    expect(Object.keys(claims)).toEqual(expect.arrayContaining(["org_id", "user_id", "permissions", "scopes", "jti", "exp", "iat"]));
+    expect(Object.keys(claims)).toEqual(
+      expect.arrayContaining(["org_id", "user_id", "permissions", "scopes", "jti", "exp", "iat"]),
+    );
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(30 * 24 * 3600);
     expect(claims.permissions).toEqual(["read", "publish", "unpublish", "admin"]);
     expect(claims.scopes).toEqual([]);
@@ -38,23 +49,43 @@ describe("npm protocol: the paths that work", () => {
   });
 
   it("walks npm's legacy login through its 409 path", async () => {
-    const doc = { _id: "org.couchdb.user:admin", name: "admin", password: ADMIN_PASSWORD, type: "user", roles: [], date: new Date().toISOString() };
+    const doc = {
+      _id: "org.couchdb.user:admin",
+      name: "admin",
+      password: ADMIN_PASSWORD,
+      type: "user",
+      roles: [],
+      date: new Date().toISOString(),
+    };
     const first = await client(reg.app, "stale").put("/-/user/org.couchdb.user:admin", doc);
     expect(first.status).toBe(409);
-    const userDoc = (await (await client(reg.app).get("/-/user/org.couchdb.user:admin?write=true")).json()) as { _rev: string; name: string };
+    const userDoc = (await (
+      await client(reg.app).get("/-/user/org.couchdb.user:admin?write=true")
+    ).json()) as { _rev: string; name: string };
     expect(userDoc.name).toBe("admin");
     const basic = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`;
-    const retry = await client(reg.app).put(`/-/user/org.couchdb.user:admin/-rev/${userDoc._rev}`, { ...doc, _rev: userDoc._rev }, { authorization: basic });
+    const retry = await client(reg.app).put(
+      `/-/user/org.couchdb.user:admin/-rev/${userDoc._rev}`,
+      { ...doc, _rev: userDoc._rev },
+      { authorization: basic },
+    );
     expect(retry.status).toBe(201);
     const { token: legacy } = (await retry.json()) as { token: string };
-    expect(await (await client(reg.app, legacy).get("/-/whoami")).json()).toEqual({ username: "admin" });
+    expect(await (await client(reg.app, legacy).get("/-/whoami")).json()).toEqual({
+      username: "admin",
+    });
     // pnpm 12 sends Basic credentials on the first PUT: no 409 round trip.
-    const direct = await client(reg.app).put("/-/user/org.couchdb.user:admin", doc, { authorization: basic });
+    const direct = await client(reg.app).put("/-/user/org.couchdb.user:admin", doc, {
+      authorization: basic,
+    });
     expect(direct.status).toBe(201);
   });
 
   it("serves one packument under every scoped spelling, with validators, 304 and gzip", async () => {
-    const pub = await client(reg.app, token).put("/@acme%2fwidget", publishBody("@acme/widget", "1.0.0"));
+    const pub = await client(reg.app, token).put(
+      "/@acme%2fwidget",
+      publishBody("@acme/widget", "1.0.0"),
+    );
     expect(pub.status).toBe(201);
     const a = await client(reg.app, token).get("/@acme%2fwidget");
     const b = await client(reg.app, token).get("/@acme%2Fwidget");
@@ -69,7 +100,9 @@ describe("npm protocol: the paths that work", () => {
     expect(etag).toMatch(/^W\/".+"$/);
     const again = await client(reg.app, token).get("/@acme%2fwidget", { "if-none-match": etag });
     expect(again.status).toBe(304);
-    const zipped = await client(reg.app, token).get("/@acme%2fwidget", { "accept-encoding": "gzip, deflate, br" });
+    const zipped = await client(reg.app, token).get("/@acme%2fwidget", {
+      "accept-encoding": "gzip, deflate, br",
+    });
     expect(zipped.headers.get("content-encoding")).toBe("gzip");
     expect(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString()).toBe(texts[0]);
   });
@@ -91,7 +124,9 @@ describe("npm protocol: the paths that work", () => {
     await client(reg.app, token).put("/@acme%2fwidget", publishBody("@acme/widget", "1.1.0"));
     const after = await client(reg.app, token).get("/@acme%2fwidget", { "if-none-match": etag });
     expect(after.status).toBe(200);
-    expect(((await after.json()) as { "dist-tags": unknown })["dist-tags"]).toEqual({ latest: "1.1.0" });
+    expect(((await after.json()) as { "dist-tags": unknown })["dist-tags"]).toEqual({
+      latest: "1.1.0",
+    });
   });
 
   it("serves a version by number, tag and range", async () => {
@@ -113,14 +148,19 @@ describe("npm protocol: the paths that work", () => {
     const scoped = await client(reg.app, token).get("/@acme%2fwidget/-/widget-1.0.0.tgz");
     const slashed = await client(reg.app, token).get("/@acme/widget/-/widget-1.0.0.tgz");
     expect(scoped.status).toBe(200);
-    expect(Buffer.from(await scoped.arrayBuffer())).toEqual(Buffer.from(await slashed.arrayBuffer()));
+    expect(Buffer.from(await scoped.arrayBuffer())).toEqual(
+      Buffer.from(await slashed.arrayBuffer()),
+    );
     const head = await client(reg.app).head("/plain-lib/-/plain-lib-2.0.0.tgz");
     expect(head.status).toBe(200);
     expect(head.headers.get("content-length")).toBe(String(bytes.byteLength));
   });
 
   it("reads a public scoped package without a token", async () => {
-    await client(reg.app, token).put("/@acme%2fopen", publishBody("@acme/open", "1.0.0", { access: "public" }));
+    await client(reg.app, token).put(
+      "/@acme%2fopen",
+      publishBody("@acme/open", "1.0.0", { access: "public" }),
+    );
     const res = await client(reg.app).get("/@acme%2fopen");
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-cache");

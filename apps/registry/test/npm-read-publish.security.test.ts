@@ -17,7 +17,8 @@ describe("npm protocol: who may do what", () => {
   });
   afterAll(async () => reg.close());
 
-  const token = async (spec: Parameters<typeof tokenContext>[1]) => (await tokenContext(reg.runtime.deps, spec)).token;
+  const token = async (spec: Parameters<typeof tokenContext>[1]) =>
+    (await tokenContext(reg.runtime.deps, spec)).token;
 
   it("asks for a token, with WWW-Authenticate, where one is needed", async () => {
     for (const res of [
@@ -35,33 +36,63 @@ describe("npm protocol: who may do what", () => {
 
   it("gives anonymous callers the same 401 for missing and restricted scoped names", async () => {
     await expectError(await client(reg.app).get("/@acme%2fdoes-not-exist"), 401, "UNAUTHORIZED");
-    await expectError(await client(reg.app, admin).get("/@acme%2fdoes-not-exist"), 404, "NOT_FOUND");
+    await expectError(
+      await client(reg.app, admin).get("/@acme%2fdoes-not-exist"),
+      404,
+      "NOT_FOUND",
+    );
   });
 
   it("lets any read token read restricted packages", async () => {
     const reader = await token({ user: "reader", role: "ci-readonly", kind: "ci" });
     expect((await client(reg.app, reader).get("/@acme%2fsecret")).status).toBe(200);
-    expect((await client(reg.app, reader).get("/@acme%2fsecret/-/secret-1.0.0.tgz")).status).toBe(200);
+    expect((await client(reg.app, reader).get("/@acme%2fsecret/-/secret-1.0.0.tgz")).status).toBe(
+      200,
+    );
   });
 
   it("refuses publishing with a read-only token", async () => {
     const reader = await token({ user: "reader", role: "ci-readonly", kind: "ci" });
-    const err = await expectError(await client(reg.app, reader).put("/ro-pkg", publishBody("ro-pkg", "1.0.0")), 403, "FORBIDDEN");
+    const err = await expectError(
+      await client(reg.app, reader).put("/ro-pkg", publishBody("ro-pkg", "1.0.0")),
+      403,
+      "FORBIDDEN",
+    );
     expect(err.error).toMatch(/ci-readonly/);
   });
 
   it("refuses publishing outside a token's scopes, saying which scopes it has", async () => {
-    const scoped = await token({ user: "ci-bot", role: "ci-publish", kind: "ci", scopes: ["@acme"] });
-    const err = await expectError(await client(reg.app, scoped).put("/@other%2fx", publishBody("@other/x", "1.0.0")), 403, "SCOPE_FORBIDDEN");
+    const scoped = await token({
+      user: "ci-bot",
+      role: "ci-publish",
+      kind: "ci",
+      scopes: ["@acme"],
+    });
+    const err = await expectError(
+      await client(reg.app, scoped).put("/@other%2fx", publishBody("@other/x", "1.0.0")),
+      403,
+      "SCOPE_FORBIDDEN",
+    );
     expect(err.error).toContain("@acme");
     expect(err).toMatchObject({ allowedScopes: ["@acme"] });
-    await expectError(await client(reg.app, scoped).put("/unscoped-x", publishBody("unscoped-x", "1.0.0")), 403, "SCOPE_FORBIDDEN");
-    expect((await client(reg.app, scoped).put("/@acme%2fci-ok", publishBody("@acme/ci-ok", "1.0.0"))).status).toBe(201);
+    await expectError(
+      await client(reg.app, scoped).put("/unscoped-x", publishBody("unscoped-x", "1.0.0")),
+      403,
+      "SCOPE_FORBIDDEN",
+    );
+    expect(
+      (await client(reg.app, scoped).put("/@acme%2fci-ok", publishBody("@acme/ci-ok", "1.0.0")))
+        .status,
+    ).toBe(201);
   });
 
   it("refuses a non-maintainer publishing a new version of someone else's package", async () => {
     const mallory = await token({ user: "mallory", role: "maintainer" });
-    const err = await expectError(await client(reg.app, mallory).put("/@acme%2fsecret", publishBody("@acme/secret", "2.0.0")), 403, "FORBIDDEN");
+    const err = await expectError(
+      await client(reg.app, mallory).put("/@acme%2fsecret", publishBody("@acme/secret", "2.0.0")),
+      403,
+      "FORBIDDEN",
+    );
     expect(err.error).toMatch(/not a maintainer/);
   });
 
@@ -69,9 +100,16 @@ describe("npm protocol: who may do what", () => {
     const ctx = await tokenContext(reg.runtime.deps, { user: "leaver", role: "maintainer" });
     expect((await client(reg.app, ctx.token).get("/-/whoami")).status).toBe(200);
     if (ctx.actor.type !== "token") throw new Error("token actor expected");
-    await reg.runtime.deps.db.update(schema.tokens).set({ revokedAt: new Date() }).where(eq(schema.tokens.id, ctx.actor.tokenId));
+    await reg.runtime.deps.db
+      .update(schema.tokens)
+      .set({ revokedAt: new Date() })
+      .where(eq(schema.tokens.id, ctx.actor.tokenId));
     reg.runtime.deps.tokens.invalidate(ctx.actor.tokenId);
-    const err = await expectError(await client(reg.app, ctx.token).get("/@acme%2fsecret"), 401, "TOKEN_REVOKED");
+    const err = await expectError(
+      await client(reg.app, ctx.token).get("/@acme%2fsecret"),
+      401,
+      "TOKEN_REVOKED",
+    );
     expect(err.error).toMatch(/revoked/);
   });
 
@@ -85,19 +123,33 @@ describe("npm protocol: who may do what", () => {
       role: "maintainer",
       ttlSeconds: -60,
     });
-    const err = await expectError(await client(reg.app, expired.token).put("/late-pkg", publishBody("late-pkg", "1.0.0")), 401, "TOKEN_EXPIRED");
+    const err = await expectError(
+      await client(reg.app, expired.token).put("/late-pkg", publishBody("late-pkg", "1.0.0")),
+      401,
+      "TOKEN_EXPIRED",
+    );
     expect(err.error).toMatch(/expired on \d{4}-/);
   });
 
   it("refuses forged, malformed and foreign tokens", async () => {
-    const forged = await new SignJWT({ user_id: "usr_x", role: "admin", kind: "personal", permissions: ["admin"], scopes: [] })
+    const forged = await new SignJWT({
+      user_id: "usr_x",
+      role: "admin",
+      kind: "personal",
+      permissions: ["admin"],
+      scopes: [],
+    })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer("packr")
       .setJti("tok_forged")
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode("not-the-registry-secret"));
     for (const bad of [forged, "garbage", `${admin.split(".").slice(0, 2).join(".")}.AAAA`]) {
-      await expectError(await client(reg.app, bad).put("/forged-pkg", publishBody("forged-pkg", "1.0.0")), 401, "UNAUTHORIZED");
+      await expectError(
+        await client(reg.app, bad).put("/forged-pkg", publishBody("forged-pkg", "1.0.0")),
+        401,
+        "UNAUTHORIZED",
+      );
     }
     // `alg: none` must never be accepted.
     const none = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${admin.split(".")[1]}.`;

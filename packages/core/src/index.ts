@@ -1,14 +1,3 @@
-export type { Config, S3Config } from "./config/config.ts";
-export { loadConfig } from "./config/config.ts";
-export type { Secrets } from "./config/secrets.ts";
-export { resolveSecrets } from "./config/secrets.ts";
-export type { Actor, Deps, ServiceContext, TokenActor, TokenKind } from "./context.ts";
-export type { Database, DatabaseHandle, DatabaseOptions, Queryable, Tx } from "./db/client.ts";
-export { openDatabase } from "./db/client.ts";
-export * as schema from "./db/schema/index.ts";
-export type { ErrorBody, ErrorCode } from "./errors.ts";
-export { ERROR_CODES, isPackrError, PackrError, toErrorBody } from "./errors.ts";
-export { newId } from "./ids.ts";
 export { generatePassword, hashPassword, verifyPassword } from "./auth/passwords.ts";
 export {
   assertCanRead,
@@ -19,14 +8,26 @@ export {
 export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
 export { TokenService } from "./auth/tokens.ts";
-export * from "./storage/index.ts";
+export type { Config, S3Config } from "./config/config.ts";
+export { loadConfig } from "./config/config.ts";
+export type { Secrets } from "./config/secrets.ts";
+export { resolveSecrets } from "./config/secrets.ts";
+export type { Actor, Deps, ServiceContext, TokenActor, TokenKind } from "./context.ts";
+export type { Database, DatabaseHandle, DatabaseOptions, Queryable, Tx } from "./db/client.ts";
+export { openDatabase } from "./db/client.ts";
+export * as schema from "./db/schema/index.ts";
+export type { ErrorBody, ErrorCode } from "./errors.ts";
+export { ERROR_CODES, isPackrError, PackrError, toErrorBody } from "./errors.ts";
+export { checkHealth } from "./health.ts";
+export { newId } from "./ids.ts";
 export { getPackument, type PackumentResponse } from "./packages/get-packument.ts";
 export { getTarball, type TarballResponse } from "./packages/get-tarball.ts";
 export { getVersionManifest } from "./packages/get-version.ts";
 export { type PackageName, parsePackageName } from "./packages/names.ts";
-export { PackumentCache } from "./packages/packument-cache.ts";
 export { tarballUrl } from "./packages/packument.ts";
-export { publishPackage, type PublishResult } from "./packages/publish-package.ts";
+export { PackumentCache } from "./packages/packument-cache.ts";
+export { type PublishResult, publishPackage } from "./packages/publish-package.ts";
+export * from "./storage/index.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";
 export {
@@ -38,4 +39,3 @@ export {
   loginWithPassword,
   whoami,
 } from "./users/login.ts";
-export { checkHealth } from "./health.ts";

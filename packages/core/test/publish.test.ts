@@ -7,9 +7,19 @@ import { getPackument } from "../src/packages/get-packument.ts";
 import { getTarball } from "../src/packages/get-tarball.ts";
 import { getVersionManifest } from "../src/packages/get-version.ts";
 import { publishPackage } from "../src/packages/publish-package.ts";
-import { createTestDeps, publishBody, type TestDeps, testDrivers, tokenContext } from "../src/testing/index.ts";
+import {
+  createTestDeps,
+  publishBody,
+  type TestDeps,
+  testDrivers,
+  tokenContext,
+} from "../src/testing/index.ts";
 
-const anonymous = (deps: TestDeps): ServiceContext => ({ deps, actor: { type: "anonymous" }, requestId: "t" });
+const anonymous = (deps: TestDeps): ServiceContext => ({
+  deps,
+  actor: { type: "anonymous" },
+  requestId: "t",
+});
 
 async function failure(promise: Promise<unknown>): Promise<PackrError> {
   try {
@@ -21,8 +31,13 @@ async function failure(promise: Promise<unknown>): Promise<PackrError> {
   throw new Error("expected a PackrError");
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: packuments are free-form JSON, read deep in assertions
+type Doc = Record<string, any>;
+
 const readJson = async (ctx: ServiceContext, name: string, abbreviated = false) =>
-  JSON.parse(Buffer.from((await getPackument({ ctx, input: { name, abbreviated } })).plain).toString()) as Record<string, any>;
+  JSON.parse(
+    Buffer.from((await getPackument({ ctx, input: { name, abbreviated } })).plain).toString(),
+  ) as Doc;
 
 describe.each(testDrivers())("publish on %s", (driver) => {
   let deps: TestDeps;
@@ -37,7 +52,10 @@ describe.each(testDrivers())("publish on %s", (driver) => {
   afterAll(async () => deps.close());
 
   it("publishes a scoped package as restricted, with latest, maintainers, time and an audit row", async () => {
-    const result = await publishPackage({ ctx: alice, input: { name: "@acme/widget", body: publishBody("@acme/widget", "1.0.0") } });
+    const result = await publishPackage({
+      ctx: alice,
+      input: { name: "@acme/widget", body: publishBody("@acme/widget", "1.0.0") },
+    });
     expect(result).toMatchObject({ ok: true, version: "1.0.0", idempotent: false });
     const doc = await readJson(alice, "@acme/widget");
     expect(doc["dist-tags"]).toEqual({ latest: "1.0.0" });
@@ -53,25 +71,58 @@ describe.each(testDrivers())("publish on %s", (driver) => {
     const corgi = await readJson(alice, "@acme/widget", true);
     expect(corgi.time["1.0.0"]).toBe(doc.time["1.0.0"]);
     // Restricted: an anonymous reader is told to authenticate.
-    expect((await failure(getPackument({ ctx: anonymous(deps), input: { name: "@acme/widget", abbreviated: false } }))).code).toBe("UNAUTHORIZED");
-    const audit = await deps.db.select().from(auditEvents).where(eq(auditEvents.action, "package.publish"));
+    expect(
+      (
+        await failure(
+          getPackument({
+            ctx: anonymous(deps),
+            input: { name: "@acme/widget", abbreviated: false },
+          }),
+        )
+      ).code,
+    ).toBe("UNAUTHORIZED");
+    const audit = await deps.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.action, "package.publish"));
     expect(audit.some((a) => a.data.name === "@acme/widget" && a.actorName === "alice")).toBe(true);
   });
 
   it("honours --tag, keeps latest, and --access public makes the package readable anonymously", async () => {
-    await publishPackage({ ctx: alice, input: { name: "@acme/open", body: publishBody("@acme/open", "1.0.0", { access: "public" }) } });
-    await publishPackage({ ctx: alice, input: { name: "@acme/open", body: publishBody("@acme/open", "2.0.0-beta.1", { tag: "beta" }) } });
+    await publishPackage({
+      ctx: alice,
+      input: { name: "@acme/open", body: publishBody("@acme/open", "1.0.0", { access: "public" }) },
+    });
+    await publishPackage({
+      ctx: alice,
+      input: {
+        name: "@acme/open",
+        body: publishBody("@acme/open", "2.0.0-beta.1", { tag: "beta" }),
+      },
+    });
     const doc = await readJson(anonymous(deps), "@acme/open");
     expect(doc["dist-tags"]).toEqual({ latest: "1.0.0", beta: "2.0.0-beta.1" });
-    const manifest = await getVersionManifest({ ctx: anonymous(deps), input: { name: "@acme/open", spec: "beta" } });
+    const manifest = await getVersionManifest({
+      ctx: anonymous(deps),
+      input: { name: "@acme/open", spec: "beta" },
+    });
     expect(manifest.version).toBe("2.0.0-beta.1");
-    const ranged = await getVersionManifest({ ctx: anonymous(deps), input: { name: "@acme/open", spec: "^1" } });
+    const ranged = await getVersionManifest({
+      ctx: anonymous(deps),
+      input: { name: "@acme/open", spec: "^1" },
+    });
     expect(ranged.version).toBe("1.0.0");
   });
 
   it("sets latest on the first publish even under another tag", async () => {
-    await publishPackage({ ctx: alice, input: { name: "first-tagged", body: publishBody("first-tagged", "0.1.0", { tag: "next" }) } });
-    expect((await readJson(alice, "first-tagged"))["dist-tags"]).toEqual({ latest: "0.1.0", next: "0.1.0" });
+    await publishPackage({
+      ctx: alice,
+      input: { name: "first-tagged", body: publishBody("first-tagged", "0.1.0", { tag: "next" }) },
+    });
+    expect((await readJson(alice, "first-tagged"))["dist-tags"]).toEqual({
+      latest: "0.1.0",
+      next: "0.1.0",
+    });
   });
 
   it("treats npm's retry of the same bytes as success and different bytes as a conflict naming the version", async () => {
@@ -80,7 +131,13 @@ describe.each(testDrivers())("publish on %s", (driver) => {
     const again = await publishPackage({ ctx: alice, input: { name: "retry-me", body } });
     expect(again.idempotent).toBe(true);
     const err = await failure(
-      publishPackage({ ctx: alice, input: { name: "retry-me", body: publishBody("retry-me", "1.0.0", { bytes: Buffer.from("other") }) } }),
+      publishPackage({
+        ctx: alice,
+        input: {
+          name: "retry-me",
+          body: publishBody("retry-me", "1.0.0", { bytes: Buffer.from("other") }),
+        },
+      }),
     );
     expect(err.code).toBe("VERSION_EXISTS");
     expect(err.status).toBe(409);
@@ -88,9 +145,17 @@ describe.each(testDrivers())("publish on %s", (driver) => {
   });
 
   it("never reuses an unpublished version number", async () => {
-    await publishPackage({ ctx: alice, input: { name: "tomb", body: publishBody("tomb", "1.0.0") } });
-    await deps.db.update(versions).set({ unpublishedAt: new Date() }).where(eq(versions.version, "1.0.0"));
-    const err = await failure(publishPackage({ ctx: alice, input: { name: "tomb", body: publishBody("tomb", "1.0.0") } }));
+    await publishPackage({
+      ctx: alice,
+      input: { name: "tomb", body: publishBody("tomb", "1.0.0") },
+    });
+    await deps.db
+      .update(versions)
+      .set({ unpublishedAt: new Date() })
+      .where(eq(versions.version, "1.0.0"));
+    const err = await failure(
+      publishPackage({ ctx: alice, input: { name: "tomb", body: publishBody("tomb", "1.0.0") } }),
+    );
     expect(err.code).toBe("VERSION_EXISTS");
     expect(err.message).toMatch(/unpublished/);
   });
@@ -98,7 +163,10 @@ describe.each(testDrivers())("publish on %s", (driver) => {
   it("lands 20 concurrent publishes of different versions of one package", async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
-        publishPackage({ ctx: alice, input: { name: "busy", body: publishBody("busy", `1.0.${i}`) } }),
+        publishPackage({
+          ctx: alice,
+          input: { name: "busy", body: publishBody("busy", `1.0.${i}`) },
+        }),
       ),
     );
     expect(results.filter((r) => r.status === "rejected")).toEqual([]);
@@ -108,57 +176,142 @@ describe.each(testDrivers())("publish on %s", (driver) => {
   });
 
   it("refuses a tarball that does not match its integrity, and stores nothing", async () => {
-    const body = publishBody("tampered", "1.0.0", { integrity: `sha512-${Buffer.alloc(64).toString("base64")}` });
+    const body = publishBody("tampered", "1.0.0", {
+      integrity: `sha512-${Buffer.alloc(64).toString("base64")}`,
+    });
     const err = await failure(publishPackage({ ctx: alice, input: { name: "tampered", body } }));
     expect(err.code).toBe("INTEGRITY_MISMATCH");
-    expect((await failure(getPackument({ ctx: alice, input: { name: "tampered", abbreviated: false } }))).code).toBe("NOT_FOUND");
+    expect(
+      (await failure(getPackument({ ctx: alice, input: { name: "tampered", abbreviated: false } })))
+        .code,
+    ).toBe("NOT_FOUND");
   });
 
   it("refuses a URL name that differs from the manifest, and bad versions", async () => {
-    expect((await failure(publishPackage({ ctx: alice, input: { name: "a-name", body: publishBody("other-name", "1.0.0") } }))).message).toMatch(
-      /does not match/,
-    );
-    expect((await failure(publishPackage({ ctx: alice, input: { name: "badver", body: publishBody("badver", "v1") } }))).message).toMatch(
-      /not a valid semver/,
-    );
-    expect((await failure(publishPackage({ ctx: alice, input: { name: "x-body", body: { name: "x-body" } } }))).code).toBe("VALIDATION");
+    expect(
+      (
+        await failure(
+          publishPackage({
+            ctx: alice,
+            input: { name: "a-name", body: publishBody("other-name", "1.0.0") },
+          }),
+        )
+      ).message,
+    ).toMatch(/does not match/);
+    expect(
+      (
+        await failure(
+          publishPackage({
+            ctx: alice,
+            input: { name: "badver", body: publishBody("badver", "v1") },
+          }),
+        )
+      ).message,
+    ).toMatch(/not a valid semver/);
+    expect(
+      (
+        await failure(
+          publishPackage({ ctx: alice, input: { name: "x-body", body: { name: "x-body" } } }),
+        )
+      ).code,
+    ).toBe("VALIDATION");
   });
 
   it("refuses read-only tokens, tokens scoped elsewhere, and non-maintainers", async () => {
     const reader = await tokenContext(deps, { user: "ci", role: "ci-readonly", kind: "ci" });
-    const readonlyErr = await failure(publishPackage({ ctx: reader, input: { name: "ro-pkg", body: publishBody("ro-pkg", "1.0.0") } }));
+    const readonlyErr = await failure(
+      publishPackage({
+        ctx: reader,
+        input: { name: "ro-pkg", body: publishBody("ro-pkg", "1.0.0") },
+      }),
+    );
     expect(readonlyErr.code).toBe("FORBIDDEN");
     expect(readonlyErr.message).toMatch(/lacks the "publish" permission/);
 
-    const scoped = await tokenContext(deps, { user: "ci", role: "ci-publish", kind: "ci", scopes: ["@acme"] });
-    const scopeErr = await failure(publishPackage({ ctx: scoped, input: { name: "@other/x", body: publishBody("@other/x", "1.0.0") } }));
+    const scoped = await tokenContext(deps, {
+      user: "ci",
+      role: "ci-publish",
+      kind: "ci",
+      scopes: ["@acme"],
+    });
+    const scopeErr = await failure(
+      publishPackage({
+        ctx: scoped,
+        input: { name: "@other/x", body: publishBody("@other/x", "1.0.0") },
+      }),
+    );
     expect(scopeErr.code).toBe("SCOPE_FORBIDDEN");
     expect(scopeErr.message).toContain("@acme");
     expect(scopeErr.details).toEqual({ allowedScopes: ["@acme"] });
-    await publishPackage({ ctx: scoped, input: { name: "@acme/ci-made", body: publishBody("@acme/ci-made", "1.0.0") } });
+    await publishPackage({
+      ctx: scoped,
+      input: { name: "@acme/ci-made", body: publishBody("@acme/ci-made", "1.0.0") },
+    });
 
-    const notMine = await failure(publishPackage({ ctx: bob, input: { name: "@acme/widget", body: publishBody("@acme/widget", "9.0.0") } }));
+    const notMine = await failure(
+      publishPackage({
+        ctx: bob,
+        input: { name: "@acme/widget", body: publishBody("@acme/widget", "9.0.0") },
+      }),
+    );
     expect(notMine.code).toBe("FORBIDDEN");
     expect(notMine.message).toMatch(/not a maintainer/);
 
-    expect((await failure(publishPackage({ ctx: anonymous(deps), input: { name: "anon", body: publishBody("anon", "1.0.0") } }))).code).toBe(
-      "UNAUTHORIZED",
-    );
+    expect(
+      (
+        await failure(
+          publishPackage({
+            ctx: anonymous(deps),
+            input: { name: "anon", body: publishBody("anon", "1.0.0") },
+          }),
+        )
+      ).code,
+    ).toBe("UNAUTHORIZED");
   });
 
   it("serves tarballs by file name, only to readers", async () => {
     const bytes = Buffer.from("the real tarball bytes");
-    await publishPackage({ ctx: alice, input: { name: "@acme/tgz", body: publishBody("@acme/tgz", "1.2.3", { bytes }) } });
-    const tgz = await getTarball({ ctx: alice, input: { name: "@acme/tgz", filename: "tgz-1.2.3.tgz" } });
+    await publishPackage({
+      ctx: alice,
+      input: { name: "@acme/tgz", body: publishBody("@acme/tgz", "1.2.3", { bytes }) },
+    });
+    const tgz = await getTarball({
+      ctx: alice,
+      input: { name: "@acme/tgz", filename: "tgz-1.2.3.tgz" },
+    });
     if (tgz.kind !== "stream") throw new Error("fs store streams");
     expect(Buffer.from(await new Response(tgz.body).arrayBuffer())).toEqual(bytes);
-    expect((await failure(getTarball({ ctx: anonymous(deps), input: { name: "@acme/tgz", filename: "tgz-1.2.3.tgz" } }))).code).toBe("UNAUTHORIZED");
-    expect((await failure(getTarball({ ctx: alice, input: { name: "@acme/tgz", filename: "tgz-9.9.9.tgz" } }))).code).toBe("NOT_FOUND");
-    expect((await failure(getTarball({ ctx: alice, input: { name: "@acme/tgz", filename: "other-1.2.3.tgz" } }))).code).toBe("NOT_FOUND");
+    expect(
+      (
+        await failure(
+          getTarball({
+            ctx: anonymous(deps),
+            input: { name: "@acme/tgz", filename: "tgz-1.2.3.tgz" },
+          }),
+        )
+      ).code,
+    ).toBe("UNAUTHORIZED");
+    expect(
+      (
+        await failure(
+          getTarball({ ctx: alice, input: { name: "@acme/tgz", filename: "tgz-9.9.9.tgz" } }),
+        )
+      ).code,
+    ).toBe("NOT_FOUND");
+    expect(
+      (
+        await failure(
+          getTarball({ ctx: alice, input: { name: "@acme/tgz", filename: "other-1.2.3.tgz" } }),
+        )
+      ).code,
+    ).toBe("NOT_FOUND");
   });
 
   it("rebuilds documents when the public URL changes", async () => {
-    await publishPackage({ ctx: alice, input: { name: "moved", body: publishBody("moved", "1.0.0") } });
+    await publishPackage({
+      ctx: alice,
+      input: { name: "moved", body: publishBody("moved", "1.0.0") },
+    });
     const moved = { ...alice, deps: { ...deps, publicUrl: () => "https://new.example" } };
     const doc = await readJson(moved, "moved");
     expect(doc.versions["1.0.0"].dist.tarball).toBe("https://new.example/moved/-/moved-1.0.0.tgz");

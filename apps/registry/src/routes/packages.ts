@@ -67,10 +67,7 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
     Vary: "Accept, Accept-Encoding, Authorization",
   });
   const ifNoneMatch = c.req.header("if-none-match");
-  if (
-    ifNoneMatch &&
-    ifNoneMatch.split(",").some((t) => t.trim() === doc.etag || t.trim() === "*")
-  ) {
+  if (ifNoneMatch?.split(",").some((t) => t.trim() === doc.etag || t.trim() === "*")) {
     return new Response(null, { status: 304, headers });
   }
   let body = doc.plain;

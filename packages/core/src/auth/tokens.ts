@@ -42,7 +42,8 @@ type CachedRow = {
 export class TokenService {
   private readonly key: Uint8Array;
   private readonly cache = new Map<string, CachedRow>();
-  private readonly lastUsed = new Map<string, Date>();
+  /** Tokens seen since the last flush; their last-used time is accurate to the flush interval. */
+  private readonly usedSince = new Set<string>();
   private readonly flushTimer: NodeJS.Timeout;
 
   constructor(
@@ -147,7 +148,7 @@ export class TokenService {
         "This token has been revoked. Log in again (npm login) or create a new token.",
       );
     }
-    this.lastUsed.set(jti, this.now());
+    this.usedSince.add(jti);
     return {
       type: "token",
       tokenId: jti,
@@ -202,21 +203,12 @@ export class TokenService {
     return row;
   }
 
-  /** Write collected last-used times in one statement per distinct timestamp batch. */
+  /** Write collected last-used times in one statement. */
   async flushLastUsed(): Promise<void> {
-    if (this.lastUsed.size === 0) return;
-    const batch = [...this.lastUsed.entries()];
-    this.lastUsed.clear();
-    const at = batch.reduce((max, [, d]) => (d > max ? d : max), batch[0]?.[1] ?? this.now());
-    await this.db
-      .update(tokens)
-      .set({ lastUsedAt: at })
-      .where(
-        inArray(
-          tokens.id,
-          batch.map(([id]) => id),
-        ),
-      );
+    if (this.usedSince.size === 0) return;
+    const ids = [...this.usedSince];
+    this.usedSince.clear();
+    await this.db.update(tokens).set({ lastUsedAt: this.now() }).where(inArray(tokens.id, ids));
   }
 
   async close(): Promise<void> {

@@ -4,8 +4,16 @@ import { parsePackageName } from "./names.ts";
 
 describe("parsePackageName", () => {
   it("splits scoped and unscoped names", () => {
-    expect(parsePackageName("@acme/widget")).toEqual({ name: "@acme/widget", scope: "acme", basename: "widget" });
-    expect(parsePackageName("left-pad")).toEqual({ name: "left-pad", scope: null, basename: "left-pad" });
+    expect(parsePackageName("@acme/widget")).toEqual({
+      name: "@acme/widget",
+      scope: "acme",
+      basename: "widget",
+    });
+    expect(parsePackageName("left-pad")).toEqual({
+      name: "left-pad",
+      scope: null,
+      basename: "left-pad",
+    });
   });
 
   it.each([

@@ -74,9 +74,18 @@ describe("abbreviateVersion", () => {
 
 describe("buildPackuments", () => {
   const name = parsePackageName("@acme/widget");
-  const v = (version: string, at: string, extra: Partial<{ unpublishedAt: Date; deprecated: string }> = {}) => ({
+  const v = (
+    version: string,
+    at: string,
+    extra: Partial<{ unpublishedAt: Date; deprecated: string }> = {},
+  ) => ({
     version,
-    manifest: { name: name.name, version, description: `v${version}`, dist: { integrity, shasum: "s" } },
+    manifest: {
+      name: name.name,
+      version,
+      description: `v${version}`,
+      dist: { integrity, shasum: "s" },
+    },
     readme: `readme ${version}`,
     publishedAt: new Date(at),
     deprecated: extra.deprecated ?? null,
@@ -88,7 +97,11 @@ describe("buildPackuments", () => {
     modifiedAt: new Date("2026-01-03T00:00:00Z"),
     rev: 3,
     revHash: "f00",
-    versions: [v("1.10.0", "2026-01-03T00:00:00Z"), v("1.2.0", "2026-01-02T00:00:00Z", { deprecated: "old" }), v("1.1.0", "2026-01-01T12:00:00Z", { unpublishedAt: new Date() })],
+    versions: [
+      v("1.10.0", "2026-01-03T00:00:00Z"),
+      v("1.2.0", "2026-01-02T00:00:00Z", { deprecated: "old" }),
+      v("1.1.0", "2026-01-01T12:00:00Z", { unpublishedAt: new Date() }),
+    ],
     distTags: { latest: "1.10.0", beta: "1.1.0" },
     maintainers: [{ name: "alice", email: "a@example.test" }],
     baseUrl: "https://packr.example",
@@ -112,22 +125,44 @@ describe("buildPackuments", () => {
     expect(full.maintainers).toEqual([{ name: "alice", email: "a@example.test" }]);
     const v12 = (full.versions as Record<string, Record<string, unknown>>)["1.2.0"];
     expect(v12?.deprecated).toBe("old");
-    expect(v12?.dist).toEqual({ integrity, shasum: "s", tarball: "https://packr.example/@acme/widget/-/widget-1.2.0.tgz" });
+    expect(v12?.dist).toEqual({
+      integrity,
+      shasum: "s",
+      tarball: "https://packr.example/@acme/widget/-/widget-1.2.0.tgz",
+    });
   });
 
   it("builds the abbreviated document with time", () => {
     const { abbreviated } = buildPackuments(input);
-    expect(Object.keys(abbreviated).sort()).toEqual(["dist-tags", "modified", "name", "time", "versions"]);
-    expect((abbreviated.versions as Record<string, unknown>)["1.10.0"]).not.toHaveProperty("description");
+    expect(Object.keys(abbreviated).sort()).toEqual([
+      "dist-tags",
+      "modified",
+      "name",
+      "time",
+      "versions",
+    ]);
+    expect((abbreviated.versions as Record<string, unknown>)["1.10.0"]).not.toHaveProperty(
+      "description",
+    );
   });
 
   it("marks a package whose versions are all unpublished", () => {
-    const { full } = buildPackuments({ ...input, versions: [v("1.0.0", "2026-01-01T00:00:00Z", { unpublishedAt: new Date() })], distTags: {} });
-    expect((full.time as Record<string, unknown>).unpublished).toMatchObject({ versions: ["1.0.0"] });
+    const { full } = buildPackuments({
+      ...input,
+      versions: [v("1.0.0", "2026-01-01T00:00:00Z", { unpublishedAt: new Date() })],
+      distTags: {},
+    });
+    expect((full.time as Record<string, unknown>).unpublished).toMatchObject({
+      versions: ["1.0.0"],
+    });
   });
 
   it("uses npm's conventional tarball path", () => {
-    expect(tarballUrl("http://r", parsePackageName("@a/b"), "1.0.0")).toBe("http://r/@a/b/-/b-1.0.0.tgz");
-    expect(tarballUrl("http://r", parsePackageName("b"), "1.0.0-rc.1")).toBe("http://r/b/-/b-1.0.0-rc.1.tgz");
+    expect(tarballUrl("http://r", parsePackageName("@a/b"), "1.0.0")).toBe(
+      "http://r/@a/b/-/b-1.0.0.tgz",
+    );
+    expect(tarballUrl("http://r", parsePackageName("b"), "1.0.0-rc.1")).toBe(
+      "http://r/b/-/b-1.0.0-rc.1.tgz",
+    );
   });
 });

@@ -6,7 +6,7 @@ import type { Queryable } from "../db/client.ts";
 import {
   distTags,
   packageMaintainers,
-  packages,
+  type packages,
   packuments,
   users,
   versions,

@@ -21,7 +21,9 @@ export const testDrivers = (): Array<"pglite" | "postgres"> =>
   process.env.DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
 
 /** A throwaway database on the DATABASE_URL server, so suites never see each other's rows. */
-export async function createScratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createScratchDatabase(
+  baseUrl: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `packr_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
@@ -84,7 +86,8 @@ export function publishBody(
   } = {},
 ): Record<string, unknown> {
   const bytes = Buffer.from(opts.bytes ?? Buffer.from(`tarball of ${name}@${version}`));
-  const integrity = opts.integrity ?? `sha512-${createHash("sha512").update(bytes).digest("base64")}`;
+  const integrity =
+    opts.integrity ?? `sha512-${createHash("sha512").update(bytes).digest("base64")}`;
   return {
     _id: name,
     name,
@@ -132,7 +135,12 @@ export async function tokenContext(
     (
       await deps.db
         .insert(users)
-        .values({ id: newId("usr"), name: spec.user, email: `${spec.user}@example.test`, isAdmin: spec.isAdmin ?? false })
+        .values({
+          id: newId("usr"),
+          name: spec.user,
+          email: `${spec.user}@example.test`,
+          isAdmin: spec.isAdmin ?? false,
+        })
         .returning()
     )[0];
   if (!user) throw new Error("user insert failed");

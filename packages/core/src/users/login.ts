@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
+import { emitAudit } from "../audit/emit-audit.ts";
 import { hashPassword, verifyPassword } from "../auth/passwords.ts";
 import { requireToken } from "../auth/policy.ts";
 import type { Role } from "../auth/roles.ts";
-import { emitAudit } from "../audit/emit-audit.ts";
 import type { ServiceContext } from "../context.ts";
 import { users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -34,7 +34,7 @@ export async function loginWithPassword(args: {
   const { ctx, input } = args;
   const user = await findUserByName(ctx, input.name);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !user.passwordHash || !ok) throw badCredentials();
+  if (!user?.passwordHash || !ok) throw badCredentials();
   return issueLoginToken(ctx, user, input.tokenName ?? "npm login");
 }
 

@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   );
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+    // Loopback and wildcard binds are reached as "localhost", the name the README and npm's
+    // login hints use; PACKR_PUBLIC_URL overrides this for anything else.
+    const loopback = ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost"].includes(config.host);
+    const host = loopback ? "localhost" : config.host;
     runtime.setBoundUrl(`http://${host.includes(":") ? `[${host}]` : host}:${info.port}`);
     const url = runtime.deps.publicUrl();
     const lines = [

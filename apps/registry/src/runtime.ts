@@ -10,10 +10,12 @@ import {
   type Secrets,
   TokenService,
 } from "@packr/core";
+import { createLogger, type Logger } from "./logger.ts";
 
 /** Everything one registry process holds: wired once from config, closed once on shutdown. */
 export type Runtime = {
   config: Config;
+  logger: Logger;
   deps: Deps;
   secrets: Secrets;
   /** Set once the server is listening, when PACKR_PUBLIC_URL was not given. */
@@ -45,6 +47,7 @@ export async function createRuntime(
   };
   return {
     config,
+    logger: createLogger(config.logLevel),
     deps,
     secrets,
     setBoundUrl(url) {

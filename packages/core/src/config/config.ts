@@ -40,8 +40,6 @@ const EnvSchema = z.object({
   PACKR_MAX_BODY_SIZE: bytes(200 * 1024 ** 2),
   PACKR_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   DATABASE_URL: optionalString,
-  REPLICA_DATABASE_URL: optionalString,
-  REDIS_URL: optionalString,
   S3_BUCKET: optionalString,
   S3_ENDPOINT: optionalString,
   S3_REGION: z.string().default("us-east-1"),
@@ -76,8 +74,6 @@ export type Config = {
   maxBodySize: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   databaseUrl: string | undefined;
-  replicaDatabaseUrl: string | undefined;
-  redisUrl: string | undefined;
   s3: S3Config | undefined;
   secrets: { jwt?: string; session?: string; internalApi?: string };
 };
@@ -108,8 +104,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxBodySize: e.PACKR_MAX_BODY_SIZE,
     logLevel: e.PACKR_LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
-    replicaDatabaseUrl: e.REPLICA_DATABASE_URL,
-    redisUrl: e.REDIS_URL,
     s3: e.S3_BUCKET
       ? {
           bucket: e.S3_BUCKET,

@@ -17,7 +17,15 @@ const ABBREVIATED = "application/vnd.npm.install-v1+json";
  * after every `/-/…` route, because a package name can be almost any path.
  */
 export async function packageRoute(c: Context<AppEnv>): Promise<Response> {
-  const target = parsePackagePath(new URL(c.req.url).pathname);
+  const pathname = new URL(c.req.url).pathname;
+  // `/-/…` is the registry's own namespace: an unmatched one is an unknown endpoint, not a package.
+  if (pathname.startsWith("/-/")) {
+    throw new PackrError(
+      "NOT_FOUND",
+      `No such endpoint: ${c.req.method} ${pathname.slice(0, 200)}.`,
+    );
+  }
+  const target = parsePackagePath(pathname);
   if (!target)
     throw new PackrError("INVALID_PACKAGE_NAME", "The request path does not name a package.");
   const ctx = c.get("ctx");

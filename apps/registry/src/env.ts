@@ -7,5 +7,7 @@ export type AppEnv = {
     runtime: Runtime;
     ctx: ServiceContext;
     requestId: string;
+    /** Set by password-login routes so a 401 challenges for Basic credentials. */
+    challenge: "basic" | undefined;
   };
 };

@@ -25,7 +25,10 @@ export function errorResponse(c: Context<AppEnv>, err: unknown): Response {
     );
   }
   const headers: Record<string, string> = {};
-  if (packrError.status === 401) headers["WWW-Authenticate"] = 'Bearer realm="packr"';
+  if (packrError.status === 401) {
+    headers["WWW-Authenticate"] = challenge(c);
+    headers["npm-notice"] = asHeaderText(packrError.message);
+  }
   return c.json(
     toErrorBody(packrError, requestId),
     packrError.status as ContentfulStatusCode,
@@ -58,3 +61,21 @@ export const notFoundResponse = (c: Context<AppEnv>): Response =>
     c,
     new PackrError("NOT_FOUND", `No such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}.`),
   );
+
+/**
+ * The 401 challenge. npm shows no body text for a 401 that carries WWW-Authenticate; it words the
+ * error from the challenge alone (npm-registry-fetch check-response.js, npm/cli error-message.js):
+ * `Bearer` → "your authentication token seems to be invalid … npm login", `Basic` → "Incorrect or
+ * missing password". Password-login routes therefore challenge `Basic`, everything else `Bearer`
+ * (RFC 6750, with `error="invalid_token"` when a presented token was refused), and the sentence
+ * that says what really happened travels in `npm-notice`, which npm prints on any response.
+ */
+function challenge(c: Context<AppEnv>): string {
+  if (c.get("challenge") === "basic") return 'Basic realm="packr", charset="UTF-8"';
+  const actor = c.get("ctx")?.actor;
+  const rejectedToken = actor?.type === "anonymous" && actor.authError !== undefined;
+  return rejectedToken ? 'Bearer realm="packr", error="invalid_token"' : 'Bearer realm="packr"';
+}
+
+/** Header values are Latin-1 at best; keep the sentence readable in plain ASCII. */
+const asHeaderText = (s: string): string => s.replace(/…/g, "...").replace(/[^\x20-\x7e]/g, "?");

@@ -16,7 +16,10 @@ describe("npm protocol: the paths that work", () => {
 
   it("answers ping, health, and a browser opening the root", async () => {
     const root = await client(reg.app).get("/");
-    expect(await root.json()).toMatchObject({ registry: "packr", usage: expect.stringContaining("registry=http://registry.test/") });
+    expect(await root.json()).toMatchObject({
+      registry: "packr",
+      usage: expect.stringContaining("registry=http://registry.test/"),
+    });
     const ping = await client(reg.app).get("/-/ping");
     expect(ping.status).toBe(200);
     expect(await ping.json()).toEqual({});

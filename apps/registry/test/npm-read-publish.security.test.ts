@@ -30,6 +30,7 @@ describe("npm protocol: who may do what", () => {
       await client(reg.app).get("/-/whoami"),
     ]) {
       expect(res.headers.get("www-authenticate")).toBe('Bearer realm="packr"');
+      expect(res.headers.get("npm-notice")).toMatch(/^You must be logged in to /);
       await expectError(res, 401, "UNAUTHORIZED");
     }
   });

@@ -11,6 +11,7 @@ export const session = new Hono<AppEnv>()
   .get("/-/ping", (c) => c.json({}))
   .get("/-/whoami", (c) => c.json(whoami(c.get("ctx"))))
   .post("/-/v1/login", async (c) => {
+    c.set("challenge", "basic");
     const body = await readJson(c, { optional: true });
     const name = isRecord(body) ? body.name : undefined;
     const password = isRecord(body) ? body.password : undefined;
@@ -39,6 +40,7 @@ export const session = new Hono<AppEnv>()
   .put("/-/user/:id{org\\.couchdb\\.user:[^/]+}", (c) => couchPut(c, undefined));
 
 async function couchPut(c: import("hono").Context<AppEnv>, rev: string | undefined) {
+  c.set("challenge", "basic");
   const urlName = c.req.param("id")?.slice("org.couchdb.user:".length) ?? "";
   const result = await couchLogin({
     ctx: c.get("ctx"),

@@ -4,6 +4,7 @@
  * the outer `pnpm test` exported; make throw-away projects; build npm-style tarballs in-process and
  * the exact JSON body `npm publish` PUTs (protocol §3.1).
  */
+
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -11,6 +12,7 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { publishBody as npmPublishBody } from "@packr/core/testing";
 import * as tar from "tar";
 import { expect } from "vitest";
 import type { RegistryProcess } from "../test/harness.ts";
@@ -399,7 +401,10 @@ export const sha1Hex = (bytes: Buffer): string => createHash("sha1").update(byte
 /** `@scope/name` → `@scope%2fname`, as npm escapes it in URLs. */
 export const escapeName = (name: string): string => name.replace("/", "%2f");
 
-/** The body `npm publish` PUTs to `/<escaped name>` (libnpmpublish buildMetadata, protocol §3.1). */
+/**
+ * The body `npm publish` PUTs (libnpmpublish buildMetadata, protocol §3.1) for a real tarball;
+ * the shape itself is core's test fixture, so unit, HTTP and end-to-end tests send the same thing.
+ */
 export function publishBody(opts: {
   registryUrl: string;
   manifest: Manifest;
@@ -410,34 +415,13 @@ export function publishBody(opts: {
   integrity?: string;
 }): Record<string, unknown> {
   const { manifest, tarball } = opts;
-  const { name, version } = manifest;
-  return {
-    _id: name,
-    name,
-    ...(typeof manifest.description === "string" ? { description: manifest.description } : {}),
-    "dist-tags": { [opts.tag ?? "latest"]: version },
-    versions: {
-      [version]: {
-        ...manifest,
-        _id: `${name}@${version}`,
-        _nodeVersion: process.versions.node,
-        _npmVersion: "11.19.1",
-        dist: {
-          integrity: opts.integrity ?? sha512Integrity(tarball),
-          shasum: sha1Hex(tarball),
-          tarball: `${opts.registryUrl.replace(/^https?:/, "http:")}/${name}/-/${name}-${version}.tgz`,
-        },
-      },
-    },
-    access: opts.access ?? null,
-    _attachments: {
-      [`${name}-${version}.tgz`]: {
-        content_type: "application/octet-stream",
-        data: tarball.toString("base64"),
-        length: tarball.byteLength,
-      },
-    },
-  };
+  return npmPublishBody(manifest.name, manifest.version, {
+    bytes: tarball,
+    manifest,
+    ...(opts.tag ? { tag: opts.tag } : {}),
+    ...(opts.access !== undefined ? { access: opts.access } : {}),
+    ...(opts.integrity ? { integrity: opts.integrity } : {}),
+  });
 }
 
 export type HttpAnswer = { status: number; text: string; json: unknown; headers: Headers };

@@ -1,23 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3Config } from "../config/config.ts";
+import { type LocalS3, startLocalS3 } from "../testing/s3rver.ts";
 import { S3BlobStore } from "./s3-blob-store.ts";
-
-// s3rver ships CommonJS without type declarations; this is the slice of its API the test uses.
-type S3rverInstance = { run(): Promise<AddressInfo>; close(): Promise<void> };
-type S3rverConstructor = new (options: {
-  address: string;
-  port: number;
-  directory: string;
-  silent: boolean;
-  configureBuckets: { name: string }[];
-}) => S3rverInstance;
-const S3rver = createRequire(import.meta.url)("s3rver") as S3rverConstructor;
 
 const BUCKET = "packr-test";
 
@@ -28,36 +16,18 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 }
 
 describe("S3BlobStore against s3rver", () => {
-  let server: S3rverInstance;
-  let dir: string;
+  let s3: LocalS3;
   let config: S3Config;
   let store: S3BlobStore;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "packr-s3rver-"));
-    server = new S3rver({
-      address: "127.0.0.1",
-      port: 0,
-      directory: dir,
-      silent: true,
-      configureBuckets: [{ name: BUCKET }],
-    });
-    const { port } = await server.run();
-    config = {
-      bucket: BUCKET,
-      endpoint: `http://127.0.0.1:${port}`,
-      region: "us-east-1",
-      accessKeyId: "S3RVER",
-      secretAccessKey: "S3RVER",
-      forcePathStyle: true,
-      delivery: "redirect",
-    };
+    s3 = await startLocalS3(BUCKET);
+    config = s3.config;
     store = new S3BlobStore(config);
   });
 
   afterAll(async () => {
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await s3?.close();
   });
 
   it("returns the exact bytes that were put", async () => {

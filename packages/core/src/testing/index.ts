@@ -154,3 +154,4 @@ export async function tokenContext(
   });
   return { deps, actor: await deps.tokens.verify(token), requestId: "test", token };
 }
+export { type LocalS3, startLocalS3 } from "./s3rver.ts";

@@ -5,6 +5,8 @@ import {
   type DatabaseHandle,
   type Deps,
   openDatabase,
+  PACKAGE_CHANGED,
+  PackageCache,
   PackumentCache,
   resolveSecrets,
   type Secrets,
@@ -36,12 +38,19 @@ export async function createRuntime(
         dataDir: opts.inMemory ? undefined : path.join(config.dataDir, "db"),
       });
   const tokens = new TokenService(database.db, secrets.jwt);
+  const packageCache = new PackageCache();
+  await database.listen(
+    PACKAGE_CHANGED,
+    (name) => packageCache.invalidate(name),
+    () => packageCache.resume(),
+  );
   let boundUrl = `http://localhost:${config.port}`;
   const deps: Deps = {
     db: database.db,
     blobStore: createBlobStore(config),
     tokens,
     packumentCache: new PackumentCache(),
+    packageCache,
     publicUrl: () => config.publicUrl ?? boundUrl,
     now: () => new Date(),
   };

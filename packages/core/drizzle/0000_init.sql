@@ -115,23 +115,12 @@ CREATE TABLE "packages" (
 	"org_id" text,
 	"access" text NOT NULL,
 	"description" text,
+	"rev" integer DEFAULT 0 NOT NULL,
+	"modified_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"created_by" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "packages_name_unique" UNIQUE("name")
-);
---> statement-breakpoint
-CREATE TABLE "packuments" (
-	"package_id" text PRIMARY KEY NOT NULL,
-	"rev" integer NOT NULL,
-	"base_url" text NOT NULL,
-	"etag_full" text NOT NULL,
-	"etag_abbreviated" text NOT NULL,
-	"full" "bytea" NOT NULL,
-	"full_gzip" "bytea" NOT NULL,
-	"abbreviated" "bytea" NOT NULL,
-	"abbreviated_gzip" "bytea" NOT NULL,
-	"modified_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "trusted_publishers" (
@@ -165,6 +154,8 @@ CREATE TABLE "versions" (
 	"package_id" text NOT NULL,
 	"version" text NOT NULL,
 	"manifest" json NOT NULL,
+	"full_json" text NOT NULL,
+	"abbreviated_json" text NOT NULL,
 	"readme" text,
 	"integrity" text NOT NULL,
 	"shasum" text NOT NULL,
@@ -259,7 +250,6 @@ ALTER TABLE "package_maintainers" ADD CONSTRAINT "package_maintainers_package_id
 ALTER TABLE "package_maintainers" ADD CONSTRAINT "package_maintainers_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "packages" ADD CONSTRAINT "packages_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "packages" ADD CONSTRAINT "packages_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "packuments" ADD CONSTRAINT "packuments_package_id_packages_id_fk" FOREIGN KEY ("package_id") REFERENCES "public"."packages"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "trusted_publishers" ADD CONSTRAINT "trusted_publishers_package_id_packages_id_fk" FOREIGN KEY ("package_id") REFERENCES "public"."packages"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "trusted_publishers" ADD CONSTRAINT "trusted_publishers_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "usage_metrics" ADD CONSTRAINT "usage_metrics_package_id_packages_id_fk" FOREIGN KEY ("package_id") REFERENCES "public"."packages"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -2,6 +2,7 @@ import type { Permission, Role } from "./auth/roles.ts";
 import type { TokenService } from "./auth/tokens.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { PackrError } from "./errors.ts";
+import type { PackageCache } from "./packages/package-cache.ts";
 import type { PackumentCache } from "./packages/packument-cache.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 
@@ -39,6 +40,7 @@ export type Deps = {
   /** Base of absolute URLs (tarballs), without a trailing slash. */
   tokens: TokenService;
   packumentCache: PackumentCache;
+  packageCache: PackageCache;
   publicUrl: () => string;
   now: () => Date;
 };

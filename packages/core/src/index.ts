@@ -24,8 +24,9 @@ export { getPackument, type PackumentResponse } from "./packages/get-packument.t
 export { getTarball, type TarballResponse } from "./packages/get-tarball.ts";
 export { getVersionManifest } from "./packages/get-version.ts";
 export { type PackageName, parsePackageName } from "./packages/names.ts";
+export { PACKAGE_CHANGED, PackageCache } from "./packages/package-cache.ts";
 export { tarballUrl } from "./packages/packument.ts";
-export { PackumentCache } from "./packages/packument-cache.ts";
+export { type PackumentBytes, PackumentCache } from "./packages/packument-cache.ts";
 export { type PublishResult, publishPackage } from "./packages/publish-package.ts";
 export * from "./storage/index.ts";
 export { couchLogin } from "./users/couch-login.ts";

@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceContext } from "../src/context.ts";
@@ -36,7 +37,9 @@ type Doc = Record<string, any>;
 
 const readJson = async (ctx: ServiceContext, name: string, abbreviated = false) =>
   JSON.parse(
-    Buffer.from((await getPackument({ ctx, input: { name, abbreviated } })).plain).toString(),
+    Buffer.from(
+      (await (await getPackument({ ctx, input: { name, abbreviated } })).load()).plain,
+    ).toString(),
   ) as Doc;
 
 describe.each(testDrivers())("publish on %s", (driver) => {
@@ -305,6 +308,39 @@ describe.each(testDrivers())("publish on %s", (driver) => {
         )
       ).code,
     ).toBe("NOT_FOUND");
+  });
+
+  it("names each document state with its own ETag, stable until the package changes", async () => {
+    await publishPackage({
+      ctx: alice,
+      input: { name: "etagged", body: publishBody("etagged", "1.0.0") },
+    });
+    const get = async (abbreviated: boolean) =>
+      (await getPackument({ ctx: alice, input: { name: "etagged", abbreviated } })).etag;
+    const full1 = await get(false);
+    expect(await get(false)).toBe(full1);
+    expect(await get(true)).not.toBe(full1);
+    await publishPackage({
+      ctx: alice,
+      input: { name: "etagged", body: publishBody("etagged", "1.1.0") },
+    });
+    expect(await get(false)).not.toBe(full1);
+  });
+
+  it("keeps versions in publish order with the gzip matching the plain bytes", async () => {
+    for (const v of ["2.0.0", "1.0.0", "1.5.0"]) {
+      await publishPackage({
+        ctx: alice,
+        input: { name: "ordered", body: publishBody("ordered", v) },
+      });
+    }
+    const doc = await readJson(alice, "ordered");
+    expect(Object.keys(doc.versions)).toEqual(["2.0.0", "1.0.0", "1.5.0"]);
+    expect(doc["dist-tags"].latest).toBe("1.5.0");
+    const bytes = await (
+      await getPackument({ ctx: alice, input: { name: "ordered", abbreviated: false } })
+    ).load();
+    expect(gunzipSync(bytes.gzip)).toEqual(Buffer.from(bytes.plain));
   });
 
   it("rebuilds documents when the public URL changes", async () => {

@@ -78,10 +78,11 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
   if (ifNoneMatch?.split(",").some((t) => t.trim() === doc.etag || t.trim() === "*")) {
     return new Response(null, { status: 304, headers });
   }
-  let body = doc.plain;
+  const bytes = await doc.load();
+  let body = bytes.plain;
   if (/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
     headers.set("Content-Encoding", "gzip");
-    body = doc.gzip;
+    body = bytes.gzip;
   }
   headers.set("Content-Length", String(body.byteLength));
   return new Response(c.req.method === "HEAD" ? null : body, { status: 200, headers });

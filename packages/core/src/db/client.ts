@@ -21,6 +21,15 @@ export type Queryable = Database | Tx;
 export type DatabaseHandle = {
   db: Database;
   driver: "pglite" | "postgres";
+  /**
+   * Subscribe to a NOTIFY channel. `onListening` runs each time the subscription is (re)established:
+   * anything cached from notifications must be dropped then, since some may have been missed.
+   */
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onListening: () => void,
+  ): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -42,13 +51,30 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       onnotice: () => {},
     });
     const db = drizzlePostgres(client, { schema }) as unknown as Database;
-    return { db, driver: "postgres", close: () => client.end({ timeout: 5 }) };
+    return {
+      db,
+      driver: "postgres",
+      async listen(channel, onNotify, onListening) {
+        // postgres-js keeps a dedicated connection for LISTEN and re-subscribes after it drops,
+        // calling onlisten every time.
+        await client.listen(channel, onNotify, onListening);
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
   }
   if (options.dataDir) await mkdir(path.dirname(options.dataDir), { recursive: true });
   const client = new PGlite(options.dataDir);
   const pdb = drizzlePglite(client, { schema });
   await migratePglite(pdb, { migrationsFolder: MIGRATIONS });
-  return { db: pdb as unknown as Database, driver: "pglite", close: () => client.close() };
+  return {
+    db: pdb as unknown as Database,
+    driver: "pglite",
+    async listen(channel, onNotify, onListening) {
+      await client.listen(channel, onNotify);
+      onListening();
+    },
+    close: () => client.close(),
+  };
 }
 
 async function migratePostgresLocked(url: string): Promise<void> {

@@ -1,110 +1,99 @@
+import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { assertCanRead } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
-import { packages, packuments } from "../db/schema/index.ts";
+import { packages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { buildPackument } from "./build-packument.ts";
 import { parsePackageName } from "./names.ts";
-import { storePackument } from "./store-packument.ts";
+import type { PackageMeta } from "./package-cache.ts";
+import type { PackumentBytes } from "./packument-cache.ts";
 
 export type PackumentResponse = {
   access: "public" | "restricted";
   etag: string;
   modifiedAt: Date;
-  plain: Uint8Array;
-  gzip: Uint8Array;
+  /** The document's bytes; callers answering 304 never need to call it. */
+  load(): Promise<PackumentBytes>;
 };
 
-/**
- * The hot path of every install: one indexed query for access and the current ETag, then bytes
- * from the in-process cache (or one more query on a miss). Nothing is built or parsed here; the
- * documents were precomputed when the package last changed.
- */
-export async function getPackument(args: {
-  ctx: ServiceContext;
-  input: { name: string; abbreviated: boolean };
-}): Promise<PackumentResponse> {
-  const { ctx, input } = args;
-  const name = parsePackageName(input.name);
-  const { db } = ctx.deps;
-  const [meta] = await db
-    .select({
-      packageId: packages.id,
-      access: packages.access,
-      etagFull: packuments.etagFull,
-      etagAbbreviated: packuments.etagAbbreviated,
-      baseUrl: packuments.baseUrl,
-      modifiedAt: packuments.modifiedAt,
-    })
-    .from(packages)
-    .innerJoin(packuments, eq(packuments.packageId, packages.id))
-    .where(eq(packages.name, name.name))
-    .limit(1);
-  assertCanRead(ctx.actor, name, meta ?? null);
-  if (!meta) throw notFound(name.name);
-
-  if (meta.baseUrl !== ctx.deps.publicUrl()) {
-    return {
-      access: meta.access,
-      ...(await rebuildForNewBaseUrl(ctx, meta.packageId, input.abbreviated)),
-    };
+const baseUrlTags = new Map<string, string>();
+/** A short digest of the public URL: documents built for another base URL carry another ETag. */
+function baseUrlTag(baseUrl: string): string {
+  let tag = baseUrlTags.get(baseUrl);
+  if (!tag) {
+    tag = createHash("sha256").update(baseUrl).digest("base64url").slice(0, 8);
+    baseUrlTags.set(baseUrl, tag);
   }
-  const etag = input.abbreviated ? meta.etagAbbreviated : meta.etagFull;
-  const cached = ctx.deps.packumentCache.get(etag);
-  if (cached) return { access: meta.access, etag, modifiedAt: meta.modifiedAt, ...cached };
-
-  const [bytes] = await db
-    .select(
-      input.abbreviated
-        ? {
-            plain: packuments.abbreviated,
-            gzip: packuments.abbreviatedGzip,
-            etag: packuments.etagAbbreviated,
-          }
-        : { plain: packuments.full, gzip: packuments.fullGzip, etag: packuments.etagFull },
-    )
-    .from(packuments)
-    .where(eq(packuments.packageId, meta.packageId));
-  if (!bytes) throw notFound(name.name);
-  const value = { plain: bytes.plain, gzip: bytes.gzip };
-  ctx.deps.packumentCache.set(bytes.etag, value);
-  return { access: meta.access, etag: bytes.etag, modifiedAt: meta.modifiedAt, ...value };
+  return tag;
 }
 
-/** PACKR_PUBLIC_URL changed since the documents were built: rebuild once, under the package lock. */
-async function rebuildForNewBaseUrl(
-  ctx: ServiceContext,
-  packageId: string,
-  abbreviated: boolean,
-): Promise<Omit<PackumentResponse, "access">> {
-  return ctx.deps.db.transaction(async (tx) => {
-    const [pkg] = await tx.select().from(packages).where(eq(packages.id, packageId)).for("update");
-    if (!pkg) throw notFound(packageId);
-    const [current] = await tx
-      .select({ modifiedAt: packuments.modifiedAt })
-      .from(packuments)
-      .where(eq(packuments.packageId, packageId));
-    const stored = await storePackument(
-      tx,
-      pkg,
-      parsePackageName(pkg.name),
-      ctx.deps.publicUrl(),
-      current?.modifiedAt ?? pkg.updatedAt,
-    );
-    return abbreviated
-      ? {
-          etag: stored.etagAbbreviated,
-          modifiedAt: stored.modifiedAt,
-          plain: stored.abbreviated,
-          gzip: stored.abbreviatedGzip,
-        }
-      : {
-          etag: stored.etagFull,
-          modifiedAt: stored.modifiedAt,
-          plain: stored.full,
-          gzip: stored.fullGzip,
-        };
-  });
+/**
+ * The hot path of every install. The package's access and revision come from the process cache
+ * (one indexed lookup on a miss), the ETag follows from them, and a matching If-None-Match is
+ * answered without touching the document. The bytes come from the packument cache, assembled from
+ * precomputed version entries on a miss.
+ */
+export async function getPackument(
+  args: {
+    ctx: ServiceContext;
+    input: { name: string; abbreviated: boolean };
+  },
+  attempt = 1,
+): Promise<PackumentResponse> {
+  const { ctx, input } = args;
+  const name = parsePackageName(input.name);
+  const meta = await findPackageMeta(ctx, name.name);
+  assertCanRead(ctx.actor, name, meta);
+  if (!meta) throw notFound(name.name);
+
+  const kind = input.abbreviated ? "abbreviated" : "full";
+  const baseUrl = ctx.deps.publicUrl();
+  const tag = `${meta.id.slice(4)}.${meta.rev}.${kind === "full" ? "f" : "a"}.${baseUrlTag(baseUrl)}`;
+  return {
+    access: meta.access,
+    // Weak: the same document is served plain and gzipped (RFC 9110 §8.8.1).
+    etag: `W/"${tag}"`,
+    modifiedAt: meta.modifiedAt,
+    async load() {
+      const bytes = await ctx.deps.packumentCache.getOrBuild(tag, () =>
+        buildPackument(ctx.deps.db, { packageId: meta.id, rev: meta.rev, name, kind, baseUrl }),
+      );
+      if (bytes) return bytes;
+      // The package changed between the lookup and the build: answer with the newer document.
+      if (attempt >= 3) {
+        throw new PackrError(
+          "UNAVAILABLE",
+          `${name.name} is changing faster than it can be read; try again.`,
+        );
+      }
+      return (await getPackument(args, attempt + 1)).load();
+    },
+  };
 }
 
 export const notFound = (name: string): PackrError =>
   new PackrError("NOT_FOUND", `Package ${name} is not in this registry.`);
+
+/** Access and revision of a package: from the process cache, or one indexed lookup. */
+export async function findPackageMeta(
+  ctx: ServiceContext,
+  name: string,
+): Promise<PackageMeta | null> {
+  const cached = ctx.deps.packageCache.getMeta(name);
+  if (cached !== undefined) return cached;
+  const [row] = await ctx.deps.db
+    .select({
+      id: packages.id,
+      access: packages.access,
+      rev: packages.rev,
+      modifiedAt: packages.modifiedAt,
+    })
+    .from(packages)
+    .where(eq(packages.name, name))
+    .limit(1);
+  // rev 0 is a package row whose first publish has not committed.
+  const meta = row && row.rev > 0 ? row : null;
+  ctx.deps.packageCache.setMeta(name, meta);
+  return meta;
+}

@@ -1,9 +1,11 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { assertCanRead } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
-import { packages, versions } from "../db/schema/index.ts";
+import { versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { findPackageMeta } from "./get-packument.ts";
 import { parsePackageName } from "./names.ts";
+import type { TarballMeta } from "./package-cache.ts";
 
 export type TarballResponse =
   | { kind: "redirect"; url: string }
@@ -16,8 +18,8 @@ export type TarballResponse =
     };
 
 /**
- * A tarball by its file name (`widget-1.0.0.tgz`). One query for access and the blob key; then a
- * presigned redirect when the store offers one, otherwise a stream.
+ * A tarball by its file name (`widget-1.0.0.tgz`). Access and the blob key come from the process
+ * cache (a query on a miss); then a presigned redirect when the store offers one, otherwise a stream.
  */
 export async function getTarball(args: {
   ctx: ServiceContext;
@@ -34,26 +36,12 @@ export async function getTarball(args: {
   if (!input.filename.startsWith(prefix) || !input.filename.endsWith(".tgz")) throw missing();
   const version = input.filename.slice(prefix.length, -".tgz".length);
 
-  const [row] = await ctx.deps.db
-    .select({
-      access: packages.access,
-      key: versions.tarballKey,
-      size: versions.tarballSize,
-      integrity: versions.integrity,
-    })
-    .from(packages)
-    .innerJoin(
-      versions,
-      and(
-        eq(versions.packageId, packages.id),
-        eq(versions.version, version),
-        isNull(versions.unpublishedAt),
-      ),
-    )
-    .where(eq(packages.name, name.name))
-    .limit(1);
-  assertCanRead(ctx.actor, name, row ?? null);
-  if (!row) throw missing();
+  const meta = await findPackageMeta(ctx, name.name);
+  assertCanRead(ctx.actor, name, meta);
+  if (!meta) throw missing();
+  const tarball = await findTarball(ctx, meta.id, name.name, version);
+  if (!tarball) throw missing();
+  const row = { ...tarball, access: meta.access };
 
   const url = await ctx.deps.blobStore.downloadUrl(row.key, input.filename);
   if (url) return { kind: "redirect", url };
@@ -65,4 +53,28 @@ export async function getTarball(args: {
     );
   }
   return { kind: "stream", access: row.access, body, size: row.size, integrity: row.integrity };
+}
+
+/** A live version's blob key: from the process cache, or one indexed lookup. */
+async function findTarball(
+  ctx: ServiceContext,
+  packageId: string,
+  name: string,
+  version: string,
+): Promise<TarballMeta | null> {
+  const cached = ctx.deps.packageCache.getTarball(name, version);
+  if (cached !== undefined) return cached;
+  const [row] = await ctx.deps.db
+    .select({ key: versions.tarballKey, size: versions.tarballSize, integrity: versions.integrity })
+    .from(versions)
+    .where(
+      and(
+        eq(versions.packageId, packageId),
+        eq(versions.version, version),
+        isNull(versions.unpublishedAt),
+      ),
+    )
+    .limit(1);
+  ctx.deps.packageCache.setTarball(name, version, row ?? null);
+  return row ?? null;
 }

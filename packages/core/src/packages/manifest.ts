@@ -101,3 +101,20 @@ export function abbreviateVersion(full: Record<string, unknown>): Record<string,
 
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Serialize a packument entry with `dist` as its last key, so the text ends in `}}` and the
+ * tarball URL can be appended at assembly time without parsing (see `withTarball`).
+ */
+export function serializeEntry(entry: Record<string, unknown>): string {
+  const { dist, ...rest } = entry;
+  if (!isRecord(dist) || Object.keys(dist).length === 0)
+    throw new Error("a packument entry needs a dist");
+  const { tarball: _ignored, ...distWithoutTarball } = dist;
+  return JSON.stringify({ ...rest, dist: distWithoutTarball });
+}
+
+/** `{…,"dist":{…}}` + url → `{…,"dist":{…,"tarball":"url"}}`. */
+export function withTarball(entryJson: string, url: string): string {
+  return `${entryJson.slice(0, -2)},"tarball":${JSON.stringify(url)}}}`;
+}

@@ -1,33 +1,51 @@
+export type PackumentBytes = { plain: Uint8Array; gzip: Uint8Array };
+
 /**
- * Bytes of recently served packuments, keyed by ETag. An ETag names exact bytes, so an entry can
- * never be stale: the per-request metadata query says which ETag is current, and a changed package
- * simply misses. Bounded by total size; the least recently used entries go first.
+ * Assembled packuments of this process, keyed by what names their bytes exactly (package id,
+ * revision, kind, base URL). A key can never hold stale bytes: a change bumps the revision, so a
+ * changed package simply misses. Concurrent misses for one key share one build, so the first burst
+ * of CI jobs after a publish assembles the document once. Bounded by total size, least recently
+ * used first.
  */
 export class PackumentCache {
-  private readonly entries = new Map<string, { plain: Uint8Array; gzip: Uint8Array }>();
+  private readonly entries = new Map<string, PackumentBytes>();
+  private readonly building = new Map<string, Promise<PackumentBytes | null>>();
   private size = 0;
 
-  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+  constructor(private readonly maxBytes = 128 * 1024 * 1024) {}
 
-  get(etag: string): { plain: Uint8Array; gzip: Uint8Array } | undefined {
-    const hit = this.entries.get(etag);
+  async getOrBuild(
+    key: string,
+    build: () => Promise<PackumentBytes | null>,
+  ): Promise<PackumentBytes | null> {
+    const hit = this.entries.get(key);
     if (hit) {
-      // Re-insert to mark as recently used (Map keeps insertion order).
-      this.entries.delete(etag);
-      this.entries.set(etag, hit);
+      // Re-insert to mark as recently used (a Map iterates in insertion order).
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
     }
-    return hit;
+    const pending = this.building.get(key);
+    if (pending) return pending;
+    const promise = build()
+      .then((value) => {
+        if (value) this.set(key, value);
+        return value;
+      })
+      .finally(() => this.building.delete(key));
+    this.building.set(key, promise);
+    return promise;
   }
 
-  set(etag: string, value: { plain: Uint8Array; gzip: Uint8Array }): void {
+  private set(key: string, value: PackumentBytes): void {
     const cost = value.plain.byteLength + value.gzip.byteLength;
-    if (cost > this.maxBytes / 4 || this.entries.has(etag)) return;
-    this.entries.set(etag, value);
+    if (cost > this.maxBytes / 4) return;
+    this.entries.set(key, value);
     this.size += cost;
-    for (const [key, old] of this.entries) {
+    for (const [old, bytes] of this.entries) {
       if (this.size <= this.maxBytes) break;
-      this.entries.delete(key);
-      this.size -= old.plain.byteLength + old.gzip.byteLength;
+      this.entries.delete(old);
+      this.size -= bytes.plain.byteLength + bytes.gzip.byteLength;
     }
   }
 }

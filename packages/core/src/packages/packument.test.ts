@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { abbreviateVersion, normalizeVersionManifest } from "./manifest.ts";
+import {
+  abbreviateVersion,
+  normalizeVersionManifest,
+  serializeEntry,
+  withTarball,
+} from "./manifest.ts";
 import { parsePackageName } from "./names.ts";
-import { buildPackuments, tarballUrl } from "./packument.ts";
+import { assemblePackument, type PackumentInput, tarballUrl } from "./packument.ts";
 
 const integrity = "sha512-abc";
 
@@ -72,60 +77,87 @@ describe("abbreviateVersion", () => {
   });
 });
 
-describe("buildPackuments", () => {
+describe("serializeEntry / withTarball", () => {
+  it("puts dist last so the tarball URL is appended without parsing", () => {
+    const json = serializeEntry({
+      dist: { integrity, tarball: "dropped" },
+      name: "x",
+      version: "1.0.0",
+    });
+    expect(json.endsWith("}}")).toBe(true);
+    expect(JSON.parse(withTarball(json, 'http://r/x/-/x-1.0.0.tgz?"q"'))).toEqual({
+      name: "x",
+      version: "1.0.0",
+      dist: { integrity, tarball: 'http://r/x/-/x-1.0.0.tgz?"q"' },
+    });
+  });
+});
+
+describe("assemblePackument", () => {
   const name = parsePackageName("@acme/widget");
-  const v = (
+  const entry = (
     version: string,
     at: string,
     extra: Partial<{ unpublishedAt: Date; deprecated: string }> = {},
-  ) => ({
-    version,
-    manifest: {
+  ) => {
+    const manifest = {
       name: name.name,
       version,
       description: `v${version}`,
+      ...(extra.deprecated ? { deprecated: extra.deprecated } : {}),
       dist: { integrity, shasum: "s" },
-    },
-    readme: `readme ${version}`,
-    publishedAt: new Date(at),
-    deprecated: extra.deprecated ?? null,
-    unpublishedAt: extra.unpublishedAt ?? null,
-  });
-  const input = {
+    };
+    return {
+      version,
+      publishedAt: new Date(at),
+      unpublishedAt: extra.unpublishedAt ?? null,
+      manifest,
+    };
+  };
+  const versions = [
+    entry("1.1.0", "2026-01-01T12:00:00Z", { unpublishedAt: new Date() }),
+    entry("1.2.0", "2026-01-02T00:00:00Z", { deprecated: "old" }),
+    entry("1.10.0", "2026-01-03T00:00:00Z"),
+  ];
+  const input = (kind: "full" | "abbreviated"): PackumentInput => ({
+    kind,
     name,
     createdAt: new Date("2026-01-01T00:00:00Z"),
     modifiedAt: new Date("2026-01-03T00:00:00Z"),
-    rev: 3,
-    revHash: "f00",
-    versions: [
-      v("1.10.0", "2026-01-03T00:00:00Z"),
-      v("1.2.0", "2026-01-02T00:00:00Z", { deprecated: "old" }),
-      v("1.1.0", "2026-01-01T12:00:00Z", { unpublishedAt: new Date() }),
-    ],
+    rev: "3-f00",
+    entries: versions.map((v) => ({
+      ...v,
+      json: serializeEntry(kind === "full" ? v.manifest : abbreviateVersion(v.manifest)),
+    })),
     distTags: { latest: "1.10.0", beta: "1.1.0" },
     maintainers: [{ name: "alice", email: "a@example.test" }],
+    latest: { manifest: { description: "v1.10.0", license: "MIT" }, readme: "readme 1.10.0" },
     baseUrl: "https://packr.example",
-  };
+  });
 
   it("builds the full document npm and yarn read", () => {
-    const { full } = buildPackuments(input);
+    const full = JSON.parse(assemblePackument(input("full")));
     expect(full._id).toBe("@acme/widget");
     expect(full._rev).toBe("3-f00");
-    expect(Object.keys(full.versions as object)).toEqual(["1.2.0", "1.10.0"]);
+    expect(Object.keys(full.versions)).toEqual(["1.2.0", "1.10.0"]);
     // A tag pointing at an unpublished version is dropped rather than left dangling.
     expect(full["dist-tags"]).toEqual({ latest: "1.10.0" });
-    expect(full.time).toMatchObject({
+    expect(full.time).toEqual({
       created: "2026-01-01T00:00:00.000Z",
       modified: "2026-01-03T00:00:00.000Z",
       "1.1.0": "2026-01-01T12:00:00.000Z",
+      "1.2.0": "2026-01-02T00:00:00.000Z",
       "1.10.0": "2026-01-03T00:00:00.000Z",
     });
-    expect(full.readme).toBe("readme 1.10.0");
-    expect(full.description).toBe("v1.10.0");
+    expect(full).toMatchObject({
+      readme: "readme 1.10.0",
+      readmeFilename: "README.md",
+      description: "v1.10.0",
+      license: "MIT",
+    });
     expect(full.maintainers).toEqual([{ name: "alice", email: "a@example.test" }]);
-    const v12 = (full.versions as Record<string, Record<string, unknown>>)["1.2.0"];
-    expect(v12?.deprecated).toBe("old");
-    expect(v12?.dist).toEqual({
+    expect(full.versions["1.2.0"].deprecated).toBe("old");
+    expect(full.versions["1.2.0"].dist).toEqual({
       integrity,
       shasum: "s",
       tarball: "https://packr.example/@acme/widget/-/widget-1.2.0.tgz",
@@ -133,28 +165,31 @@ describe("buildPackuments", () => {
   });
 
   it("builds the abbreviated document with time", () => {
-    const { abbreviated } = buildPackuments(input);
-    expect(Object.keys(abbreviated).sort()).toEqual([
-      "dist-tags",
-      "modified",
-      "name",
-      "time",
-      "versions",
-    ]);
-    expect((abbreviated.versions as Record<string, unknown>)["1.10.0"]).not.toHaveProperty(
-      "description",
-    );
+    const abbreviated = JSON.parse(assemblePackument(input("abbreviated")));
+    expect(Object.keys(abbreviated)).toEqual(["name", "modified", "dist-tags", "versions", "time"]);
+    expect(abbreviated.versions["1.10.0"]).toEqual({
+      name: "@acme/widget",
+      version: "1.10.0",
+      dist: {
+        integrity,
+        shasum: "s",
+        tarball: "https://packr.example/@acme/widget/-/widget-1.10.0.tgz",
+      },
+    });
+    expect(abbreviated.versions["1.2.0"].deprecated).toBe("old");
   });
 
   it("marks a package whose versions are all unpublished", () => {
-    const { full } = buildPackuments({
-      ...input,
-      versions: [v("1.0.0", "2026-01-01T00:00:00Z", { unpublishedAt: new Date() })],
-      distTags: {},
-    });
-    expect((full.time as Record<string, unknown>).unpublished).toMatchObject({
-      versions: ["1.0.0"],
-    });
+    const doc = JSON.parse(
+      assemblePackument({
+        ...input("full"),
+        entries: input("full").entries.slice(0, 1),
+        distTags: {},
+        latest: null,
+      }),
+    );
+    expect(doc.versions).toEqual({});
+    expect(doc.time.unpublished).toMatchObject({ versions: ["1.1.0"] });
   });
 
   it("uses npm's conventional tarball path", () => {

@@ -1,25 +1,29 @@
-import semver from "semver";
-import { abbreviateVersion, type Person } from "./manifest.ts";
+import { type Person, withTarball } from "./manifest.ts";
 import type { PackageName } from "./names.ts";
 
-export type PackumentVersion = {
+export type PackumentKind = "full" | "abbreviated";
+
+export type PackumentEntry = {
   version: string;
-  manifest: Record<string, unknown>;
-  readme: string | null;
   publishedAt: Date;
-  deprecated: string | null;
   unpublishedAt: Date | null;
+  /** The version's serialized entry (`serializeEntry`), for the kind being assembled. */
+  json: string;
 };
 
 export type PackumentInput = {
+  kind: PackumentKind;
   name: PackageName;
   createdAt: Date;
   modifiedAt: Date;
-  rev: number;
-  revHash: string;
-  versions: readonly PackumentVersion[];
+  /** `_rev`, opaque to clients; npm echoes it back in owner and unpublish requests. */
+  rev: string;
+  /** Every version ever published, in publish order, tombstones included (for `time`). */
+  entries: readonly PackumentEntry[];
   distTags: Readonly<Record<string, string>>;
   maintainers: readonly Person[];
+  /** Top-level fields copied from the `latest` version's manifest, and its readme. */
+  latest: { manifest: Record<string, unknown>; readme: string | null } | null;
   baseUrl: string;
 };
 
@@ -40,70 +44,49 @@ export function tarballUrl(baseUrl: string, name: PackageName, version: string):
 }
 
 /**
- * Build both packument forms from the package's rows. Pure, so it can run inside the publish
- * transaction and in tests alike; callers serialize and store the result.
+ * Assemble one packument document as text. Version entries were serialized when they changed, so
+ * this is concatenation plus a few small JSON values: cheap enough to run on the first read after
+ * a change rather than inside every publish.
  */
-export function buildPackuments(input: PackumentInput): {
-  full: Record<string, unknown>;
-  abbreviated: Record<string, unknown>;
-} {
-  const sorted = [...input.versions].sort((a, b) => semver.compare(a.version, b.version));
-  const live = sorted.filter((v) => v.unpublishedAt === null);
+export function assemblePackument(input: PackumentInput): string {
+  const live = input.entries.filter((e) => e.unpublishedAt === null);
+  const liveVersions = new Set(live.map((e) => e.version));
   const time: Record<string, unknown> = {
     created: input.createdAt.toISOString(),
     modified: input.modifiedAt.toISOString(),
   };
-  for (const v of sorted) time[v.version] = v.publishedAt.toISOString();
-
-  const fullVersions: Record<string, Record<string, unknown>> = {};
-  const abbreviatedVersions: Record<string, Record<string, unknown>> = {};
-  for (const v of live) {
-    const dist = {
-      ...(v.manifest.dist as Record<string, unknown>),
-      tarball: tarballUrl(input.baseUrl, input.name, v.version),
-    };
-    const manifest: Record<string, unknown> = { ...v.manifest, dist };
-    if (v.deprecated) manifest.deprecated = v.deprecated;
-    fullVersions[v.version] = manifest;
-    abbreviatedVersions[v.version] = abbreviateVersion(manifest);
-  }
-
-  const distTags: Record<string, string> = {};
-  for (const [tag, version] of Object.entries(input.distTags)) {
-    if (fullVersions[version]) distTags[tag] = version;
-  }
-  const latestVersion = distTags.latest ?? live.at(-1)?.version;
-  const latest = live.find((v) => v.version === latestVersion);
-
-  const full: Record<string, unknown> = {
-    _id: input.name.name,
-    _rev: `${input.rev}-${input.revHash}`,
-    name: input.name.name,
-    "dist-tags": distTags,
-    versions: fullVersions,
-    time,
-    maintainers: input.maintainers,
-  };
-  if (latest) {
-    for (const key of TOP_LEVEL_FIELDS) {
-      if (latest.manifest[key] !== undefined) full[key] = latest.manifest[key];
-    }
-    full.readme = latest.readme ?? "";
-    full.readmeFilename = latest.readme ? "README.md" : "";
-  }
-  if (live.length === 0 && sorted.length > 0) {
+  for (const e of input.entries) time[e.version] = e.publishedAt.toISOString();
+  if (live.length === 0 && input.entries.length > 0) {
     time.unpublished = {
       time: input.modifiedAt.toISOString(),
-      versions: sorted.map((v) => v.version),
+      versions: input.entries.map((e) => e.version),
     };
   }
+  // A tag pointing at an unpublished version is dropped rather than left dangling.
+  const distTags: Record<string, string> = {};
+  for (const [tag, version] of Object.entries(input.distTags)) {
+    if (liveVersions.has(version)) distTags[tag] = version;
+  }
+  const versions = live
+    .map(
+      (e) =>
+        `${JSON.stringify(e.version)}:${withTarball(e.json, tarballUrl(input.baseUrl, input.name, e.version))}`,
+    )
+    .join(",");
+  const name = JSON.stringify(input.name.name);
 
-  const abbreviated: Record<string, unknown> = {
-    name: input.name.name,
-    modified: input.modifiedAt.toISOString(),
-    "dist-tags": distTags,
-    versions: abbreviatedVersions,
-    time,
-  };
-  return { full, abbreviated };
+  if (input.kind === "abbreviated") {
+    return `{"name":${name},"modified":${JSON.stringify(time.modified)},"dist-tags":${JSON.stringify(distTags)},"versions":{${versions}},"time":${JSON.stringify(time)}}`;
+  }
+  const top: Record<string, unknown> = {};
+  if (input.latest) {
+    for (const key of TOP_LEVEL_FIELDS) {
+      if (input.latest.manifest[key] !== undefined) top[key] = input.latest.manifest[key];
+    }
+    top.readme = input.latest.readme ?? "";
+    top.readmeFilename = input.latest.readme ? "README.md" : "";
+  }
+  const head = `{"_id":${name},"_rev":${JSON.stringify(input.rev)},"name":${name},"dist-tags":${JSON.stringify(distTags)}`;
+  const tail = JSON.stringify({ time, maintainers: input.maintainers, ...top }).slice(1);
+  return `${head},"versions":{${versions}},${tail}`;
 }

@@ -9,9 +9,15 @@ import { distTags, packageMaintainers, packages, versions } from "../db/schema/i
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { sha512Hex, tarballKey } from "../storage/blob-store.ts";
-import { isRecord, normalizeVersionManifest } from "./manifest.ts";
+import { revString } from "./build-packument.ts";
+import {
+  abbreviateVersion,
+  isRecord,
+  normalizeVersionManifest,
+  serializeEntry,
+} from "./manifest.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
-import { storePackument } from "./store-packument.ts";
+import { announcePackageChange } from "./package-cache.ts";
 
 const Attachment = z.object({
   content_type: z.string().optional(),
@@ -40,8 +46,9 @@ export type PublishResult = {
 /**
  * Publish one version. Verifies the tarball against the manifest's integrity and shasum, stores
  * it under a content-addressed key (so npm's retry of a failed PUT rewrites the same object), then
- * commits version, dist-tags, maintainers, both packument documents and the audit row in one
- * transaction under the package's row lock. Concurrent publishes of different versions all land;
+ * commits version (with its serialized packument entries), dist-tags, maintainers, the package's
+ * revision and the audit row in one transaction under the package's row lock. Nothing in it grows
+ * with the number of versions the package already has. Concurrent publishes of different versions all land;
  * the same version twice is an idempotent success when the bytes match and a conflict otherwise.
  */
 export async function publishPackage(args: {
@@ -73,7 +80,7 @@ export async function publishPackage(args: {
   const tags = requestedTags(body["dist-tags"], version);
   const access = body.access === "private" ? "restricted" : body.access;
 
-  return ctx.deps.db.transaction(async (tx) => {
+  const result = await ctx.deps.db.transaction(async (tx) => {
     const now = ctx.deps.now();
     const created = await tx
       .insert(packages)
@@ -127,6 +134,8 @@ export async function publishPackage(args: {
       packageId: pkg.id,
       version,
       manifest,
+      fullJson: serializeEntry(manifest),
+      abbreviatedJson: serializeEntry(abbreviateVersion(manifest)),
       readme,
       integrity,
       shasum,
@@ -152,25 +161,36 @@ export async function publishPackage(args: {
     }
 
     const becomesLatest = tags.includes("latest");
-    await tx
+    const [bumped] = await tx
       .update(packages)
       .set({
+        rev: sql`${packages.rev} + 1`,
+        modifiedAt: now,
         updatedAt: now,
         ...(becomesLatest
           ? { description: typeof manifest.description === "string" ? manifest.description : null }
           : {}),
       })
-      .where(eq(packages.id, pkg.id));
-
-    const stored = await storePackument(tx, pkg, name, ctx.deps.publicUrl(), now);
+      .where(eq(packages.id, pkg.id))
+      .returning({ rev: packages.rev });
+    await announcePackageChange(tx, name.name);
     await emitAudit(tx, ctx, {
       action: "package.publish",
       targetType: "package",
       targetId: pkg.id,
       data: { name: name.name, version, tags, integrity, access: pkg.access },
     });
-    return { ok: true, id: name.name, version, rev: `${stored.rev}`, idempotent: false } as const;
+    return {
+      ok: true,
+      id: name.name,
+      version,
+      rev: revString(pkg.id, bumped?.rev ?? 0),
+      idempotent: false,
+    } as const;
   });
+  // Other instances hear the NOTIFY; this one must not wait for it to read its own write.
+  ctx.deps.packageCache.invalidate(name.name);
+  return result;
 }
 
 function parseBody(raw: unknown, name: PackageName): z.infer<typeof PublishBody> {

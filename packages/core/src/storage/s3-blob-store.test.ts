@@ -1,7 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3Config } from "../config/config.ts";
 import { type LocalS3, startLocalS3 } from "../testing/s3rver.ts";

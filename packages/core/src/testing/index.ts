@@ -10,6 +10,7 @@ import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
 import { users } from "../db/schema/index.ts";
 import { newId } from "../ids.ts";
+import { PACKAGE_CHANGED, PackageCache } from "../packages/package-cache.ts";
 import { PackumentCache } from "../packages/packument-cache.ts";
 import { FsBlobStore } from "../storage/fs-blob-store.ts";
 
@@ -43,19 +44,33 @@ export async function createScratchDatabase(
 export type TestDeps = Deps & { close(): Promise<void> };
 
 /** Real database (PGlite in memory, or a scratch PostgreSQL database) and a temp blob directory. */
-export async function createTestDeps(driver: "pglite" | "postgres" = "pglite"): Promise<TestDeps> {
+export async function createTestDeps(
+  driver: "pglite" | "postgres" = "pglite",
+  /** Open this PostgreSQL database instead of a scratch one (a second "instance" on shared data). */
+  sharedUrl?: string,
+): Promise<TestDeps> {
   const blobDir = await mkdtemp(path.join(os.tmpdir(), "packr-core-"));
   const base = process.env.DATABASE_URL;
-  const scratch = driver === "postgres" && base ? await createScratchDatabase(base) : null;
-  const handle = scratch
-    ? await openDatabase({ driver: "postgres", url: scratch.url, maxConnections: 25 })
+  const scratch =
+    driver === "postgres" && base && !sharedUrl ? await createScratchDatabase(base) : null;
+  const url = sharedUrl ?? scratch?.url;
+  const handle = url
+    ? await openDatabase({ driver: "postgres", url, maxConnections: 25 })
     : await openDatabase({ driver: "pglite", dataDir: undefined });
   const tokens = new TokenService(handle.db, "test-secret-of-enough-length-for-hs256");
+  // Wired as the registry wires it, so suites exercise the cached read paths.
+  const packageCache = new PackageCache();
+  await handle.listen(
+    PACKAGE_CHANGED,
+    (name) => packageCache.invalidate(name),
+    () => packageCache.resume(),
+  );
   return {
     db: handle.db,
     blobStore: new FsBlobStore(path.join(blobDir, "blobs")),
     tokens,
     packumentCache: new PackumentCache(),
+    packageCache,
     publicUrl: () => "http://registry.test",
     now: () => new Date(),
     async close() {

@@ -24,6 +24,14 @@ export const packages = pgTable(
     /** public: anyone may read; restricted: only callers with read access. */
     access: text("access", { enum: ["public", "restricted"] }).notNull(),
     description: text("description"),
+    /**
+     * Bumped by every change to the package (a version, a tag, a maintainer, a deprecation): the
+     * packument ETags derive from it, so a reader knows its cached document is current from this
+     * one row.
+     */
+    rev: integer("rev").notNull().default(0),
+    /** `time.modified` of the packument. */
+    modifiedAt: tstz("modified_at").notNull().defaultNow(),
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     ...timestamps(),
   },
@@ -58,6 +66,14 @@ export const versions = pgTable(
     version: text("version").notNull(),
     /** The normalized version manifest without readme and dist.tarball (both added when documents are built). */
     manifest: json("manifest").$type<Record<string, unknown>>().notNull(),
+    /**
+     * This version's entry in the full and the abbreviated packument, serialized once when it
+     * changes, with `dist` last and without `dist.tarball` (which depends on the public URL and is
+     * appended when the document is assembled). Assembling a packument is then concatenation, and
+     * a publish costs the same at the 2,000th version as at the first.
+     */
+    fullJson: text("full_json").notNull(),
+    abbreviatedJson: text("abbreviated_json").notNull(),
     readme: text("readme"),
     integrity: text("integrity").notNull(),
     shasum: text("shasum").notNull(),
@@ -83,27 +99,6 @@ export const distTags = pgTable(
   },
   (t) => [primaryKey({ columns: [t.packageId, t.tag] })],
 );
-
-/**
- * The precomputed packuments: full and abbreviated ("corgi") JSON, each also gzipped, with an
- * ETag per representation. Rebuilt in the same transaction as every change to the package, so a
- * GET is an access check plus bytes out. `base_url` records the public URL the tarball links were
- * built with; a change of PACKR_PUBLIC_URL rebuilds on first read.
- */
-export const packuments = pgTable("packuments", {
-  packageId: text("package_id")
-    .primaryKey()
-    .references(() => packages.id, { onDelete: "cascade" }),
-  rev: integer("rev").notNull(),
-  baseUrl: text("base_url").notNull(),
-  etagFull: text("etag_full").notNull(),
-  etagAbbreviated: text("etag_abbreviated").notNull(),
-  full: bytea("full").notNull(),
-  fullGzip: bytea("full_gzip").notNull(),
-  abbreviated: bytea("abbreviated").notNull(),
-  abbreviatedGzip: bytea("abbreviated_gzip").notNull(),
-  modifiedAt: tstz("modified_at").notNull(),
-});
 
 /** Daily download counts, flushed in batches from memory; never a write per download. */
 export const usageMetrics = pgTable(

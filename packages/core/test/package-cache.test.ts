@@ -1,0 +1,99 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ServiceContext } from "../src/context.ts";
+import { getPackument } from "../src/packages/get-packument.ts";
+import { getTarball } from "../src/packages/get-tarball.ts";
+import { publishPackage } from "../src/packages/publish-package.ts";
+import {
+  createScratchDatabase,
+  createTestDeps,
+  publishBody,
+  type TestDeps,
+  tokenContext,
+} from "../src/testing/index.ts";
+
+const versionsOf = async (ctx: ServiceContext, name: string): Promise<string[]> => {
+  const doc = await getPackument({ ctx, input: { name, abbreviated: true } });
+  return Object.keys(JSON.parse(Buffer.from((await doc.load()).plain).toString()).versions);
+};
+
+/** Let notifications already sent reach their listener. */
+async function settle(deps: TestDeps): Promise<void> {
+  await deps.db.execute(sql`select 1`);
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+describe("package cache on one instance", () => {
+  let deps: TestDeps;
+  beforeAll(async () => {
+    deps = await createTestDeps("pglite");
+  });
+  afterAll(async () => deps.close());
+
+  it("serves reads from the cache and sees its own writes at once", async () => {
+    const ctx = await tokenContext(deps, { user: "a", role: "maintainer" });
+    await publishPackage({ ctx, input: { name: "cached", body: publishBody("cached", "1.0.0") } });
+    // Read-your-writes: the publishing instance drops its entry before answering.
+    expect(await versionsOf(ctx, "cached")).toEqual(["1.0.0"]);
+    // The publish's own NOTIFY arrives a moment later and drops the entry once more; then reads cache.
+    await settle(deps);
+    await versionsOf(ctx, "cached");
+    expect(deps.packageCache.getMeta("cached")).toMatchObject({ rev: 1, access: "public" });
+    await publishPackage({ ctx, input: { name: "cached", body: publishBody("cached", "1.1.0") } });
+    expect(await versionsOf(ctx, "cached")).toEqual(["1.0.0", "1.1.0"]);
+    await settle(deps);
+    await versionsOf(ctx, "cached");
+    await getTarball({ ctx, input: { name: "cached", filename: "cached-1.1.0.tgz" } });
+    expect(deps.packageCache.getTarball("cached", "1.1.0")).toMatchObject({
+      size: expect.any(Number),
+    });
+  });
+
+  it("caches absence, and a first publish replaces it", async () => {
+    const ctx = await tokenContext(deps, { user: "a", role: "maintainer" });
+    await expect(
+      getPackument({ ctx, input: { name: "later", abbreviated: false } }),
+    ).rejects.toThrow(/not in this registry/);
+    expect(deps.packageCache.getMeta("later")).toBeNull();
+    await publishPackage({ ctx, input: { name: "later", body: publishBody("later", "1.0.0") } });
+    expect(await versionsOf(ctx, "later")).toEqual(["1.0.0"]);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)("package cache across instances on PostgreSQL", () => {
+  let shared: { url: string; drop(): Promise<void> };
+  let a: TestDeps;
+  let b: TestDeps;
+  beforeAll(async () => {
+    shared = await createScratchDatabase(process.env.DATABASE_URL ?? "");
+    a = await createTestDeps("postgres", shared.url);
+    b = await createTestDeps("postgres", shared.url);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await shared.drop();
+  });
+
+  it("shows a publish on instance A to instance B within milliseconds, through NOTIFY", async () => {
+    const onA = await tokenContext(a, { user: "a", role: "maintainer" });
+    const onB: ServiceContext = { ...onA, deps: b };
+    await publishPackage({
+      ctx: onA,
+      input: { name: "shared", body: publishBody("shared", "1.0.0") },
+    });
+    expect(await versionsOf(onB, "shared")).toEqual(["1.0.0"]);
+    expect(b.packageCache.getMeta("shared")).toMatchObject({ rev: 1 });
+
+    await publishPackage({
+      ctx: onA,
+      input: { name: "shared", body: publishBody("shared", "1.1.0") },
+    });
+    const started = Date.now();
+    while (b.packageCache.getMeta("shared") !== undefined && Date.now() - started < 2_000) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await versionsOf(onB, "shared")).toEqual(["1.0.0", "1.1.0"]);
+  });
+});

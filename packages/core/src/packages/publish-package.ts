@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import semver from "semver";
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
-import type { ServiceContext, TokenActor, Tx } from "../context.ts";
+import type { ServiceContext } from "../context.ts";
 import { distTags, packageMaintainers, packages, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -17,7 +17,7 @@ import {
   serializeEntry,
 } from "./manifest.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
-import { announcePackageChange } from "./package-cache.ts";
+import { assertMaintainer, bumpRevision, forgetPackage } from "./package-change.ts";
 
 const Attachment = z.object({
   content_type: z.string().optional(),
@@ -109,7 +109,7 @@ export async function publishPackage(args: {
         .insert(packageMaintainers)
         .values({ packageId: pkg.id, userId: token.userId, createdAt: now });
     } else {
-      await assertMaintainer(tx, pkg.id, token, name);
+      await assertMaintainer(tx, pkg, token, name);
     }
 
     const [existing] = await tx
@@ -161,19 +161,15 @@ export async function publishPackage(args: {
     }
 
     const becomesLatest = tags.includes("latest");
-    const [bumped] = await tx
-      .update(packages)
-      .set({
-        rev: sql`${packages.rev} + 1`,
-        modifiedAt: now,
-        updatedAt: now,
-        ...(becomesLatest
-          ? { description: typeof manifest.description === "string" ? manifest.description : null }
-          : {}),
-      })
-      .where(eq(packages.id, pkg.id))
-      .returning({ rev: packages.rev });
-    await announcePackageChange(tx, name.name);
+    const rev = await bumpRevision(
+      tx,
+      pkg,
+      name,
+      now,
+      becomesLatest
+        ? { description: typeof manifest.description === "string" ? manifest.description : null }
+        : {},
+    );
     await emitAudit(tx, ctx, {
       action: "package.publish",
       targetType: "package",
@@ -184,12 +180,11 @@ export async function publishPackage(args: {
       ok: true,
       id: name.name,
       version,
-      rev: revString(pkg.id, bumped?.rev ?? 0),
+      rev: revString(pkg.id, rev),
       idempotent: false,
     } as const;
   });
-  // Other instances hear the NOTIFY; this one must not wait for it to read its own write.
-  ctx.deps.packageCache.invalidate(name.name);
+  forgetPackage(ctx, name);
   return result;
 }
 
@@ -314,25 +309,4 @@ function requestedTags(tags: Record<string, string> | undefined, version: string
   }
   if (out.length === 0) out.push("latest");
   return out;
-}
-
-async function assertMaintainer(
-  tx: Tx,
-  packageId: string,
-  token: TokenActor,
-  name: PackageName,
-): Promise<void> {
-  if (token.isAdmin && token.permissions.includes("admin")) return;
-  const [row] = await tx
-    .select({ one: sql<number>`1` })
-    .from(packageMaintainers)
-    .where(
-      and(eq(packageMaintainers.packageId, packageId), eq(packageMaintainers.userId, token.userId)),
-    );
-  if (!row) {
-    throw new PackrError(
-      "FORBIDDEN",
-      `You are not a maintainer of ${name.name}. Ask one of its maintainers to add you (npm owner add ${token.userName} ${name.name}).`,
-    );
-  }
 }

@@ -1,0 +1,65 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { ServiceContext, TokenActor, Tx } from "../context.ts";
+import { packageMaintainers, packages } from "../db/schema/index.ts";
+import { PackrError } from "../errors.ts";
+import { notFound } from "./get-packument.ts";
+import type { PackageName } from "./names.ts";
+import { announcePackageChange } from "./package-cache.ts";
+
+export type PackageRow = typeof packages.$inferSelect;
+
+/**
+ * Every change to a package goes through here: the package row is locked for the transaction (so
+ * changes to one package serialize, while different packages proceed in parallel), and a change
+ * that happened bumps the revision — which is what invalidates every cached document — and is
+ * announced to every instance. Call `forgetPackage` after the transaction commits.
+ */
+export async function lockPackage(tx: Tx, name: PackageName): Promise<PackageRow> {
+  const [pkg] = await tx.select().from(packages).where(eq(packages.name, name.name)).for("update");
+  if (!pkg || pkg.rev === 0) throw notFound(name.name);
+  return pkg;
+}
+
+/** Record that the locked package changed; returns its new revision. */
+export async function bumpRevision(
+  tx: Tx,
+  pkg: PackageRow,
+  name: PackageName,
+  now: Date,
+  set: Partial<Pick<PackageRow, "description" | "access">> = {},
+): Promise<number> {
+  const [row] = await tx
+    .update(packages)
+    .set({ ...set, rev: sql`${packages.rev} + 1`, modifiedAt: now, updatedAt: now })
+    .where(eq(packages.id, pkg.id))
+    .returning({ rev: packages.rev });
+  await announcePackageChange(tx, name.name);
+  return row?.rev ?? pkg.rev + 1;
+}
+
+/** After commit: this instance must not wait for its own NOTIFY to read its write. */
+export function forgetPackage(ctx: ServiceContext, name: PackageName): void {
+  ctx.deps.packageCache.invalidate(name.name);
+}
+
+/** Maintainers (and admins) may change a package; everyone else is told whom to ask. */
+export async function assertMaintainer(
+  tx: Tx,
+  pkg: PackageRow,
+  token: TokenActor,
+  name: PackageName,
+): Promise<void> {
+  if (token.isAdmin && token.permissions.includes("admin")) return;
+  const [row] = await tx
+    .select({ one: sql<number>`1` })
+    .from(packageMaintainers)
+    .where(
+      and(eq(packageMaintainers.packageId, pkg.id), eq(packageMaintainers.userId, token.userId)),
+    );
+  if (!row) {
+    throw new PackrError(
+      "FORBIDDEN",
+      `You are not a maintainer of ${name.name}. Ask one of its maintainers to add you (npm owner add ${token.userName} ${name.name}).`,
+    );
+  }
+}

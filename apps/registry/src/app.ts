@@ -5,6 +5,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFoundResponse } from "./http-errors.ts";
 import { health } from "./routes/health.ts";
+import { keys } from "./routes/keys.ts";
 import { packageRoute } from "./routes/packages.ts";
 import { session } from "./routes/session.ts";
 import type { Runtime } from "./runtime.ts";
@@ -45,6 +46,7 @@ export function createApp(runtime: Runtime) {
 
   app.route("/", health);
   app.route("/", session);
+  app.route("/", keys);
   app.on(
     "PUT",
     "*",

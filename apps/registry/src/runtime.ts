@@ -8,6 +8,7 @@ import {
   PACKAGE_CHANGED,
   PackageCache,
   PackumentCache,
+  RegistrySigner,
   resolveSecrets,
   type Secrets,
   TokenService,
@@ -51,6 +52,7 @@ export async function createRuntime(
     tokens,
     packumentCache: new PackumentCache(),
     packageCache,
+    signer: new RegistrySigner(secrets.signingKey),
     publicUrl: () => config.publicUrl ?? boundUrl,
     now: () => new Date(),
   };

@@ -34,6 +34,21 @@ describe("npm protocol: the paths that work", () => {
     });
   });
 
+  it("publishes its signing key for npm audit signatures", async () => {
+    const res = await client(reg.app).get("/-/npm/v1/keys");
+    expect(res.status).toBe(200);
+    const { keys } = (await res.json()) as { keys: Record<string, unknown>[] };
+    expect(keys).toEqual([
+      {
+        expires: null,
+        keyid: expect.stringMatching(/^SHA256:[A-Za-z0-9+/]{43}$/),
+        keytype: "ecdsa-sha2-nistp256",
+        scheme: "ecdsa-sha2-nistp256",
+        key: expect.stringMatching(/^[A-Za-z0-9+/]+=*$/),
+      },
+    ]);
+  });
+
   it("logs in with a password for a 30-day JWT carrying the documented claims, ignoring a stale token", async () => {
     const res = await client(reg.app, "stale.token.value").post("/-/v1/login", {
       name: "admin",

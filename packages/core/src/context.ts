@@ -4,6 +4,7 @@ import type { Database, Tx } from "./db/client.ts";
 import type { PackrError } from "./errors.ts";
 import type { PackageCache } from "./packages/package-cache.ts";
 import type { PackumentCache } from "./packages/packument-cache.ts";
+import type { RegistrySigner } from "./signing/registry-signer.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 
 export type TokenKind = "login" | "personal" | "ci";
@@ -41,6 +42,7 @@ export type Deps = {
   tokens: TokenService;
   packumentCache: PackumentCache;
   packageCache: PackageCache;
+  signer: RegistrySigner;
   publicUrl: () => string;
   now: () => Date;
 };

@@ -28,6 +28,7 @@ export { PACKAGE_CHANGED, PackageCache } from "./packages/package-cache.ts";
 export { tarballUrl } from "./packages/packument.ts";
 export { type PackumentBytes, PackumentCache } from "./packages/packument-cache.ts";
 export { type PublishResult, publishPackage } from "./packages/publish-package.ts";
+export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
 export * from "./storage/index.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";

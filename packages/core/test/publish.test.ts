@@ -1,3 +1,4 @@
+import { verify } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,6 +90,23 @@ describe.each(testDrivers())("publish on %s", (driver) => {
       .from(auditEvents)
       .where(eq(auditEvents.action, "package.publish"));
     expect(audit.some((a) => a.data.name === "@acme/widget" && a.actorName === "alice")).toBe(true);
+  });
+
+  it("signs every version for npm audit signatures, in both documents", async () => {
+    await publishPackage({
+      ctx: alice,
+      input: { name: "signed", body: publishBody("signed", "1.0.0") },
+    });
+    const publicPem = `-----BEGIN PUBLIC KEY-----\n${deps.signer.key.key}\n-----END PUBLIC KEY-----`;
+    for (const abbreviated of [false, true]) {
+      const { dist } = (await readJson(alice, "signed", abbreviated)).versions["1.0.0"];
+      expect(dist.signatures).toHaveLength(1);
+      expect(dist.signatures[0].keyid).toBe(deps.signer.key.keyid);
+      const message = Buffer.from(`signed@1.0.0:${dist.integrity}`);
+      expect(
+        verify("sha256", message, publicPem, Buffer.from(dist.signatures[0].sig, "base64")),
+      ).toBe(true);
+    }
   });
 
   it("honours --tag, keeps latest, and --access public makes the package readable anonymously", async () => {

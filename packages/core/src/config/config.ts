@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   JWT_SECRET: optionalString,
   SESSION_SECRET: optionalString,
   INTERNAL_API_SECRET: optionalString,
+  /** PKCS#8 PEM of an ECDSA P-256 key; `\n` escapes are accepted for one-line env files. */
+  PACKR_SIGNING_KEY: optionalString,
 });
 
 export type S3Config = {
@@ -75,7 +77,7 @@ export type Config = {
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   databaseUrl: string | undefined;
   s3: S3Config | undefined;
-  secrets: { jwt?: string; session?: string; internalApi?: string };
+  secrets: { jwt?: string; session?: string; internalApi?: string; signingKey?: string };
 };
 
 /**
@@ -93,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.JWT_SECRET) secrets.jwt = e.JWT_SECRET;
   if (e.SESSION_SECRET) secrets.session = e.SESSION_SECRET;
   if (e.INTERNAL_API_SECRET) secrets.internalApi = e.INTERNAL_API_SECRET;
+  if (e.PACKR_SIGNING_KEY) secrets.signingKey = e.PACKR_SIGNING_KEY.replace(/\\n/g, "\n");
   return {
     port: e.PORT,
     host: e.HOST,

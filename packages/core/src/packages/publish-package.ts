@@ -77,6 +77,11 @@ export async function publishPackage(args: {
     publisher: { name: token.userName, email: token.userEmail ?? "" },
     topLevelReadme: body.readme,
   });
+  // Registry signature over name@version:integrity (npm audit signatures), kept in dist.
+  manifest.dist = {
+    ...(manifest.dist as Record<string, unknown>),
+    signatures: [ctx.deps.signer.sign(name.name, version, integrity)],
+  };
   const tags = requestedTags(body["dist-tags"], version);
   const access = body.access === "private" ? "restricted" : body.access;
 

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -12,7 +12,13 @@ import { users } from "../db/schema/index.ts";
 import { newId } from "../ids.ts";
 import { PACKAGE_CHANGED, PackageCache } from "../packages/package-cache.ts";
 import { PackumentCache } from "../packages/packument-cache.ts";
+import { RegistrySigner } from "../signing/registry-signer.ts";
 import { FsBlobStore } from "../storage/fs-blob-store.ts";
+
+/** One key per test process: generating a P-256 key per suite is cheap, but needless. */
+const TEST_SIGNING_KEY = generateKeyPairSync("ec", { namedCurve: "P-256" })
+  .privateKey.export({ type: "pkcs8", format: "pem" })
+  .toString();
 
 /**
  * The databases a suite should run on: always embedded PGlite, plus the PostgreSQL server named
@@ -71,6 +77,7 @@ export async function createTestDeps(
     tokens,
     packumentCache: new PackumentCache(),
     packageCache,
+    signer: new RegistrySigner(TEST_SIGNING_KEY),
     publicUrl: () => "http://registry.test",
     now: () => new Date(),
     async close() {

@@ -22,7 +22,7 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
     ["GET", `/${"x".repeat(300)}`, "longer than 214"],
     ["GET", "/%2e%2e%2fetc%2fpasswd", "Invalid package name"],
     ["GET", "/-/whatever/..%2f..%2fsecrets", "No such endpoint"],
-    ["GET", "/UPPER-case", "capital"],
+    ["PUT", "/UPPER-case", "capital"],
   ])("%s %s → 400 naming the problem", async (method, path, words) => {
     const res =
       method === "PUT"

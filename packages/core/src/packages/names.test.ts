@@ -3,6 +3,16 @@ import { PackrError } from "../errors.ts";
 import { parsePackageName } from "./names.ts";
 
 describe("parsePackageName", () => {
+  it("reads the names npm still serves for old packages, but publishes only new-style names", () => {
+    for (const old of ["JSONStream", "punycode", "Base64"]) {
+      expect(parsePackageName(old).name).toBe(old);
+      expect(() => parsePackageName(old, "new")).toThrow(PackrError);
+    }
+    for (const hostile of ["..", "@acme/..", "a\u0001b", "x".repeat(215), "a/b", " x"]) {
+      expect(() => parsePackageName(hostile)).toThrow(PackrError);
+    }
+  });
+
   it("splits scoped and unscoped names", () => {
     expect(parsePackageName("@acme/widget")).toEqual({
       name: "@acme/widget",
@@ -31,7 +41,7 @@ describe("parsePackageName", () => {
   ])("refuses %j with a sentence that says why", (name, why) => {
     let error: unknown;
     try {
-      parsePackageName(name);
+      parsePackageName(name, "new");
     } catch (err) {
       error = err;
     }

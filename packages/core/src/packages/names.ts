@@ -13,11 +13,16 @@ export type PackageName = {
 const MAX_LENGTH = 214;
 
 /**
- * Validate a package name as npm does for new packages, plus the checks a registry needs on names
- * that arrive through URLs: no control characters, no path segments, nothing that decodes into
- * `..`. Errors say what is wrong in the sentence npm prints.
+ * Validate a package name as npm does, plus the checks a registry needs on names that arrive
+ * through URLs: no control characters, no path segments, nothing that decodes into `..`. Errors
+ * say what is wrong in the sentence npm prints.
+ *
+ * `"new"` (publishing a package that does not exist yet) applies npm's rules for new packages;
+ * `"existing"` (every read, and changes to a package) also accepts the names npm still serves for
+ * old packages — capitals (`JSONStream`), core-module names (`punycode`) — which a lockfile or a
+ * mirror can name.
  */
-export function parsePackageName(raw: string): PackageName {
+export function parsePackageName(raw: string, rules: "new" | "existing" = "existing"): PackageName {
   const shown = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
   const fail = (why: string): never => {
     throw new PackrError("INVALID_PACKAGE_NAME", `Invalid package name ${shown}: ${why}.`);
@@ -27,7 +32,7 @@ export function parsePackageName(raw: string): PackageName {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
   if (/[\u0000-\u001f\u007f]/.test(raw)) fail("it contains control characters");
   const result = validate(raw);
-  if (!result.validForNewPackages) {
+  if (!(rules === "new" ? result.validForNewPackages : result.validForOldPackages)) {
     fail([...(result.errors ?? []), ...(result.warnings ?? [])].join("; ") || "npm rejects it");
   }
   if (raw.startsWith("@")) {

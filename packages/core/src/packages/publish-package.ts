@@ -56,7 +56,7 @@ export async function publishPackage(args: {
   input: { name: string; body: unknown };
 }): Promise<PublishResult> {
   const { ctx } = args;
-  const name = parsePackageName(args.input.name);
+  const name = parsePackageName(args.input.name, "new");
   const token = requirePermission(ctx.actor, "publish", `publish ${name.name}`);
   assertScopeAllowed(token, name);
 

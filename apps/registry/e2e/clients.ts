@@ -269,9 +269,10 @@ export class Clients {
   /** pnpm with its own store and metadata cache (publish hands the tarball to npm, same env). */
   async pnpm(args: string[], opts: { cwd: string; sandbox?: Sandbox; timeoutMs?: number }) {
     const sb = opts.sandbox ?? (await this.sandbox());
-    // `pnpm publish` rejects --store-dir/--cache-dir; it stores nothing, and HOME is fresh anyway.
+    // `pnpm publish` and `pnpm audit` reject --store-dir/--cache-dir; they store nothing, and
+    // HOME is fresh anyway.
     const storeFlags =
-      args[0] === "publish"
+      args[0] === "publish" || args[0] === "audit"
         ? []
         : [
             "--store-dir",

@@ -4,9 +4,11 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFoundResponse } from "./http-errors.ts";
+import { distTags } from "./routes/dist-tags.ts";
 import { health } from "./routes/health.ts";
 import { keys } from "./routes/keys.ts";
 import { packageRoute } from "./routes/packages.ts";
+import { security } from "./routes/security.ts";
 import { session } from "./routes/session.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -46,6 +48,7 @@ export function createApp(runtime: Runtime) {
 
   app.route("/", health);
   app.route("/", session);
+  app.route("/", security);
   app.route("/", keys);
   app.on(
     "PUT",
@@ -62,7 +65,9 @@ export function createApp(runtime: Runtime) {
         ),
     }),
   );
-  app.on(["GET", "HEAD", "PUT"], "*", (c) => packageRoute(c));
+  // After the body limit: dist-tag PUTs are package writes too.
+  app.route("/", distTags);
+  app.on(["GET", "HEAD", "PUT", "DELETE"], "*", (c) => packageRoute(c));
   return app;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePackagePath } from "./package-path.ts";
+import { parsePackageApiPath, parsePackagePath } from "./package-path.ts";
 
 describe("parsePackagePath", () => {
   it.each([
@@ -21,6 +21,17 @@ describe("parsePackagePath", () => {
       "/@acme%2fwidget/-/widget-1.0.0.tgz",
       { kind: "tarball", name: "@acme/widget", filename: "widget-1.0.0.tgz" },
     ],
+    ["/left-pad/-rev/3-abc", { kind: "packument-rev", name: "left-pad", rev: "3-abc" }],
+    ["/@acme%2fwidget/-rev/3-abc", { kind: "packument-rev", name: "@acme/widget", rev: "3-abc" }],
+    [
+      "/@acme/widget/-/widget-1.0.0.tgz/-rev/4-def",
+      { kind: "tarball-rev", name: "@acme/widget", filename: "widget-1.0.0.tgz", rev: "4-def" },
+    ],
+    [
+      "/left-pad/-/left-pad-1.3.0.tgz/-rev/4-def",
+      { kind: "tarball-rev", name: "left-pad", filename: "left-pad-1.3.0.tgz", rev: "4-def" },
+    ],
+    ["/left-pad/-rev", { kind: "version", name: "left-pad", spec: "-rev" }],
     ["/%2e%2e", { kind: "packument", name: ".." }],
     ["/@acme%2f..", { kind: "packument", name: "@acme/.." }],
   ])("%s", (path, expected) => {
@@ -31,5 +42,28 @@ describe("parsePackagePath", () => {
     expect(parsePackagePath("/%E0%A4%A")).toBeNull();
     expect(parsePackagePath("/")).toBeNull();
     expect(parsePackagePath("/@acme")).toBeNull();
+  });
+});
+
+describe("parsePackageApiPath", () => {
+  it.each([
+    ["/-/package/left-pad/dist-tags", { name: "left-pad", rest: ["dist-tags"] }],
+    ["/-/package/@acme%2fwidget/dist-tags", { name: "@acme/widget", rest: ["dist-tags"] }],
+    [
+      "/-/package/@acme%2Fwidget/dist-tags/beta",
+      { name: "@acme/widget", rest: ["dist-tags", "beta"] },
+    ],
+    [
+      "/-/package/@acme/widget/dist-tags/next%2Done",
+      { name: "@acme/widget", rest: ["dist-tags", "next-one"] },
+    ],
+  ])("%s", (path, expected) => {
+    expect(parsePackageApiPath(path)).toEqual(expected);
+  });
+
+  it("rejects other paths", () => {
+    expect(parsePackageApiPath("/left-pad")).toBeNull();
+    expect(parsePackageApiPath("/-/package/@acme")).toBeNull();
+    expect(parsePackageApiPath("/-/package/%E0%A4%A/dist-tags")).toBeNull();
   });
 });

@@ -13,6 +13,8 @@ export function client(app: RegistryApp, token?: string) {
         headers: { "content-type": "application/json", ...auth, ...headers },
         body: typeof body === "string" ? body : JSON.stringify(body),
       }),
+    delete: (path: string, headers: Record<string, string> = {}) =>
+      app.request(path, { method: "DELETE", headers: { ...auth, ...headers } }),
     post: (path: string, body: unknown, headers: Record<string, string> = {}) =>
       app.request(path, {
         method: "POST",

@@ -168,11 +168,7 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
 
   it("answers unknown endpoints and methods with the flat 404", async () => {
     await expectError(await client(reg.app).get("/-/not-an-endpoint"), 404, "NOT_FOUND");
-    await expectError(
-      await client(reg.app).post("/-/npm/v1/security/advisories/bulk", {}),
-      404,
-      "NOT_FOUND",
-    );
+    await expectError(await client(reg.app).post("/-/npm/v1/hooks/hook", {}), 404, "NOT_FOUND");
     await expectError(await client(reg.app).post("/some-pkg", {}), 404, "NOT_FOUND");
     await expectError(await client(reg.app).get("/some-pkg/a/b/c"), 404, "NOT_FOUND");
   });

@@ -20,6 +20,10 @@ export type { ErrorBody, ErrorCode } from "./errors.ts";
 export { ERROR_CODES, isPackrError, PackrError, toErrorBody } from "./errors.ts";
 export { checkHealth } from "./health.ts";
 export { newId } from "./ids.ts";
+export { type ChangeOwnersResult, changeOwners } from "./packages/change-owners.ts";
+export { deleteTarball } from "./packages/delete-tarball.ts";
+export { type DeprecateResult, deprecateVersions } from "./packages/deprecate-versions.ts";
+export { getDistTags } from "./packages/get-dist-tags.ts";
 export { getPackument, type PackumentResponse } from "./packages/get-packument.ts";
 export { getTarball, type TarballResponse } from "./packages/get-tarball.ts";
 export { getVersionManifest } from "./packages/get-version.ts";
@@ -28,6 +32,13 @@ export { PACKAGE_CHANGED, PackageCache } from "./packages/package-cache.ts";
 export { tarballUrl } from "./packages/packument.ts";
 export { type PackumentBytes, PackumentCache } from "./packages/packument-cache.ts";
 export { type PublishResult, publishPackage } from "./packages/publish-package.ts";
+export { removeDistTag } from "./packages/remove-dist-tag.ts";
+export { setDistTag } from "./packages/set-dist-tag.ts";
+export { unpublishPackage } from "./packages/unpublish-package.ts";
+export { UNPUBLISH_WINDOW_HOURS } from "./packages/unpublish-rules.ts";
+export { type UnpublishResult, unpublishVersions } from "./packages/unpublish-versions.ts";
+export { auditBulk, type BulkAdvisories } from "./security/audit-bulk.ts";
+export { type AuditReport, auditQuick } from "./security/audit-quick.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
 export * from "./storage/index.ts";
 export { couchLogin } from "./users/couch-login.ts";
@@ -41,3 +52,4 @@ export {
   loginWithPassword,
   whoami,
 } from "./users/login.ts";
+export { logout } from "./users/logout.ts";

@@ -1,13 +1,19 @@
 import {
+  changeOwners,
+  deleteTarball,
+  deprecateVersions,
   getPackument,
   getTarball,
   getVersionManifest,
   PackrError,
   publishPackage,
+  unpublishPackage,
+  unpublishVersions,
 } from "@packr/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
-import { parsePackagePath } from "../package-path.ts";
+import { type PackagePath, parsePackagePath } from "../package-path.ts";
+import { classifyPackagePut, classifyPackageRevPut } from "../put-kind.ts";
 import { readJson } from "../read-json.ts";
 
 const ABBREVIATED = "application/vnd.npm.install-v1+json";
@@ -31,13 +37,7 @@ export async function packageRoute(c: Context<AppEnv>): Promise<Response> {
   const ctx = c.get("ctx");
   const method = c.req.method;
 
-  if (method === "PUT" && target.kind === "packument") {
-    const result = await publishPackage({
-      ctx,
-      input: { name: target.name, body: await readJson(c) },
-    });
-    return c.json(result, result.idempotent ? 200 : 201);
-  }
+  if (method === "PUT" || method === "DELETE") return writeRoute(c, target);
   if (method !== "GET" && method !== "HEAD") {
     throw new PackrError("NOT_FOUND", `${method} is not supported on ${target.name}.`);
   }
@@ -57,6 +57,55 @@ export async function packageRoute(c: Context<AppEnv>): Promise<Response> {
     default:
       throw new PackrError("NOT_FOUND", `No such endpoint under ${target.name}.`);
   }
+}
+
+/**
+ * The writes under a package name, told apart by path and body (protocol §6): publish, deprecate
+ * and (not yet) star on `PUT /<name>`; unpublish of versions and owner changes on
+ * `PUT /<name>/-rev/<rev>`; unpublish of the whole package and tarball deletion on DELETE.
+ */
+async function writeRoute(c: Context<AppEnv>, target: PackagePath): Promise<Response> {
+  const ctx = c.get("ctx");
+  const { name } = target;
+  if (c.req.method === "PUT" && target.kind === "packument") {
+    const body = await readJson(c);
+    switch (classifyPackagePut(body)) {
+      case "deprecate":
+        return c.json(await deprecateVersions({ ctx, input: { name, body } }), 200);
+      case "star":
+        throw new PackrError(
+          "VALIDATION",
+          "Stars are not supported yet on this registry (npm star / unstar).",
+        );
+      case "publish": {
+        const result = await publishPackage({ ctx, input: { name, body } });
+        return c.json(result, result.idempotent ? 200 : 201);
+      }
+    }
+  }
+  if (c.req.method === "PUT" && target.kind === "packument-rev") {
+    const body = await readJson(c);
+    const input = { name, rev: target.rev, body };
+    switch (classifyPackageRevPut(body)) {
+      case "unpublish":
+        return c.json(await unpublishVersions({ ctx, input }), 200);
+      case "owners":
+        return c.json(await changeOwners({ ctx, input }), 200);
+      case "unknown":
+        throw new PackrError(
+          "VALIDATION",
+          "A PUT to /<name>/-rev/<rev> carries the package document without the versions to unpublish, or {_id, _rev, maintainers} to change owners.",
+        );
+    }
+  }
+  if (c.req.method === "DELETE" && target.kind === "packument-rev") {
+    return c.json(await unpublishPackage({ ctx, input: { name, rev: target.rev } }), 200);
+  }
+  if (c.req.method === "DELETE" && target.kind === "tarball-rev") {
+    const input = { name, filename: target.filename, rev: target.rev };
+    return c.json(await deleteTarball({ ctx, input }), 200);
+  }
+  throw new PackrError("NOT_FOUND", `${c.req.method} is not supported on ${name}.`);
 }
 
 /**

@@ -1,4 +1,11 @@
-import { couchLogin, getCouchUser, loginWithPassword, PackrError, whoami } from "@packr/core";
+import {
+  couchLogin,
+  getCouchUser,
+  loginWithPassword,
+  logout,
+  PackrError,
+  whoami,
+} from "@packr/core";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { readJson } from "../read-json.ts";
@@ -36,6 +43,10 @@ export const session = new Hono<AppEnv>()
     const name = c.req.param("id").slice("org.couchdb.user:".length);
     return c.json(await getCouchUser({ ctx: c.get("ctx"), input: { name } }));
   })
+  // npm logout: revoke the token named in the path (idempotent, protocol §4.4).
+  .delete("/-/user/token/:token", async (c) =>
+    c.json(await logout({ ctx: c.get("ctx"), input: { token: c.req.param("token") } })),
+  )
   .put("/-/user/:id{org\\.couchdb\\.user:[^/]+}/-rev/:rev", (c) => couchPut(c, c.req.param("rev")))
   .put("/-/user/:id{org\\.couchdb\\.user:[^/]+}", (c) => couchPut(c, undefined));
 

@@ -30,6 +30,10 @@ export function requirePermission(
   return token;
 }
 
+/** An administrator acting as one: the user is an admin and the token carries the admin permission. */
+export const isAdminToken = (token: TokenActor): boolean =>
+  token.isAdmin && token.permissions.includes("admin");
+
 /** Scope restriction of a token: `["@acme"]` may publish only `@acme/*`; empty allows all. */
 export function assertScopeAllowed(token: TokenActor, name: PackageName): void {
   if (token.scopes.length === 0) return;

@@ -1,5 +1,5 @@
 import { eq, inArray } from "drizzle-orm";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { compactVerify, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import type { Actor, TokenActor, TokenKind } from "../context.ts";
 import type { Database, Queryable } from "../db/client.ts";
 import { tokens, users } from "../db/schema/index.ts";
@@ -164,6 +164,23 @@ export class TokenService {
         : [],
       orgId: typeof claims.org_id === "string" ? claims.org_id : null,
     };
+  }
+
+  /**
+   * The id and owner of a token this registry signed, whatever its state (expired, revoked, or
+   * with no row any more): for revoking it. Null when the signature or shape is not ours.
+   */
+  async identify(token: string): Promise<{ jti: string; userId: string } | null> {
+    try {
+      const { payload } = await compactVerify(token, this.key, { algorithms: [ALG] });
+      const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
+      if (typeof claims !== "object" || claims === null) return null;
+      const { jti, user_id: userId, iss } = claims as Record<string, unknown>;
+      if (iss !== ISSUER || typeof jti !== "string" || typeof userId !== "string") return null;
+      return { jti, userId };
+    } catch {
+      return null;
+    }
   }
 
   /** Resolve an optional `Authorization` value; a bad credential becomes an anonymous actor carrying the reason. */

@@ -1,7 +1,9 @@
 import { and, eq, sql } from "drizzle-orm";
+import { isAdminToken } from "../auth/policy.ts";
 import type { ServiceContext, TokenActor, Tx } from "../context.ts";
 import { packageMaintainers, packages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { revString } from "./build-packument.ts";
 import { notFound } from "./get-packument.ts";
 import type { PackageName } from "./names.ts";
 import { announcePackageChange } from "./package-cache.ts";
@@ -49,7 +51,7 @@ export async function assertMaintainer(
   token: TokenActor,
   name: PackageName,
 ): Promise<void> {
-  if (token.isAdmin && token.permissions.includes("admin")) return;
+  if (isAdminToken(token)) return;
   const [row] = await tx
     .select({ one: sql<number>`1` })
     .from(packageMaintainers)
@@ -62,4 +64,20 @@ export async function assertMaintainer(
       `You are not a maintainer of ${name.name}. Ask one of its maintainers to add you (npm owner add ${token.userName} ${name.name}).`,
     );
   }
+}
+
+/**
+ * Optimistic lock for writes whose body is a diff against a document the client read (npm's
+ * `/-rev/<rev>` writes: unpublish sends the document minus a version, owner changes send the whole
+ * maintainer list). Applied to a newer document such a diff would undo what happened in between
+ * (a version published since would look "removed"), so a stale revision is a 409 that npm prints.
+ */
+export function assertCurrentRev(pkg: PackageRow, name: PackageName, rev: string): void {
+  const current = revString(pkg.id, pkg.rev);
+  if (rev === current) return;
+  throw new PackrError(
+    "CONFLICT",
+    `${name.name} changed since you read it (your revision ${rev.slice(0, 60)}, now ${current}). Run the command again.`,
+    { details: { rev: current } },
+  );
 }

@@ -149,19 +149,23 @@ async function issueLoginToken(
   });
 }
 
-/** The CouchDB-style user document npm's legacy login reads after a 409 (`GET …?write=true`). */
+/**
+ * The CouchDB-style user document: npm's legacy login reads it after a 409 (`GET …?write=true`),
+ * and `npm owner add` reads `{name, email}` of the user it adds. The email goes to authenticated
+ * callers only (every maintainer list already shows it to readers of the package); anonymous
+ * callers get the name alone, so the registry is no address book for the internet.
+ */
 export async function getCouchUser(args: { ctx: ServiceContext; input: { name: string } }) {
   const user = await findUserByName(args.ctx, args.input.name);
   if (!user) throw new PackrError("NOT_FOUND", `There is no user "${args.input.name}".`);
-  const actor = args.ctx.actor;
-  const isSelf = actor.type === "token" && actor.userId === user.id;
+  const authenticated = args.ctx.actor.type === "token";
   return {
     _id: `org.couchdb.user:${user.name}`,
     _rev: couchRev(user),
     name: user.name,
     type: "user",
     roles: [],
-    ...(isSelf && user.email ? { email: user.email } : {}),
+    ...(authenticated && user.email ? { email: user.email } : {}),
   };
 }
 

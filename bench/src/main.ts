@@ -300,6 +300,11 @@ async function main(): Promise<void> {
     }
     results.serverLogs = {};
     for (const s of all) results.serverLogs[s.name] = interestingLines(s.output());
+  } catch (err) {
+    // A failed run is only useful with what the servers said: print the tail of each log.
+    for (const s of servers)
+      console.error(`--- ${s.name} output (tail) ---\n${s.output().slice(-4_000)}`);
+    throw err;
   } finally {
     for (const s of servers.reverse()) await s.stop().catch(() => {});
     killAllNow();

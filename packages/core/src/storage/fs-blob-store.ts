@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { access, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -23,7 +24,9 @@ export class FsBlobStore implements BlobStore {
     const file = this.pathOf(key);
     await mkdir(path.dirname(file), { recursive: true });
     // Write then rename: a crash mid-write never leaves a truncated object under the real key.
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    // Unique per call: two requests putting the same content-addressed key at once (npm's retry
+    // racing its first attempt) must not share, and steal, one temp file.
+    const tmp = `${file}.${randomUUID()}.tmp`;
     await writeFile(tmp, bytes);
     await rename(tmp, file);
   }

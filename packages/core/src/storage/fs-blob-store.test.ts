@@ -1,0 +1,36 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FsBlobStore } from "./fs-blob-store.ts";
+
+describe("FsBlobStore", () => {
+  let root: string;
+  let store: FsBlobStore;
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "packr-fs-"));
+    store = new FsBlobStore(root);
+  });
+  afterAll(async () => rm(root, { recursive: true, force: true }));
+
+  it("survives many concurrent puts of the same key and leaves no temp files", async () => {
+    const bytes = randomBytes(256 * 1024);
+    await Promise.all(
+      Array.from({ length: 20 }, () => store.put("tarballs/aa/bb/same.tgz", bytes)),
+    );
+    const back = await store.get("tarballs/aa/bb/same.tgz");
+    expect(Buffer.from(await new Response(back).arrayBuffer()).equals(bytes)).toBe(true);
+    expect(await readdir(path.join(root, "tarballs/aa/bb"))).toEqual(["same.tgz"]);
+  });
+
+  it("answers null for a missing key, and deletes idempotently", async () => {
+    expect(await store.get("missing.tgz")).toBeNull();
+    await store.delete("missing.tgz");
+    expect(await store.exists("missing.tgz")).toBe(false);
+  });
+
+  it("refuses keys that escape its root", async () => {
+    await expect(store.put("../outside.tgz", Buffer.from("x"))).rejects.toThrow(/escapes/);
+  });
+});

@@ -156,6 +156,15 @@ export function childEnv(extra: Record<string, string> = {}): Record<string, str
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
     if (/^npm_/i.test(k) || /^pnpm_/i.test(k)) continue;
+    // Every server gets its own fresh state: Packr must not follow CI's DATABASE_URL (or S3 and
+    // Redis settings) into a shared database that earlier runs left packages in.
+    if (
+      /^(DATABASE_URL|REPLICA_DATABASE_URL|REDIS_URL|S3_.*|PACKR_.*|JWT_SECRET|SESSION_SECRET|INTERNAL_API_SECRET)$/.test(
+        k,
+      )
+    ) {
+      continue;
+    }
     env[k] = v;
   }
   return { ...env, ...extra };

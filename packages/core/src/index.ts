@@ -35,8 +35,9 @@ export { type PublishResult, publishPackage } from "./packages/publish-package.t
 export { removeDistTag } from "./packages/remove-dist-tag.ts";
 export { setDistTag } from "./packages/set-dist-tag.ts";
 export { unpublishPackage } from "./packages/unpublish-package.ts";
+export type { UnpublishResult } from "./packages/unpublish-rules.ts";
 export { UNPUBLISH_WINDOW_HOURS } from "./packages/unpublish-rules.ts";
-export { type UnpublishResult, unpublishVersions } from "./packages/unpublish-versions.ts";
+export { unpublishVersions } from "./packages/unpublish-versions.ts";
 export { auditBulk, type BulkAdvisories } from "./security/audit-bulk.ts";
 export { type AuditReport, auditQuick } from "./security/audit-quick.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";

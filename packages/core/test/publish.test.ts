@@ -4,7 +4,6 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceContext } from "../src/context.ts";
 import { auditEvents, versions } from "../src/db/schema/index.ts";
-import { PackrError } from "../src/errors.ts";
 import { getPackument } from "../src/packages/get-packument.ts";
 import { getTarball } from "../src/packages/get-tarball.ts";
 import { getVersionManifest } from "../src/packages/get-version.ts";
@@ -16,32 +15,7 @@ import {
   testDrivers,
   tokenContext,
 } from "../src/testing/index.ts";
-
-const anonymous = (deps: TestDeps): ServiceContext => ({
-  deps,
-  actor: { type: "anonymous" },
-  requestId: "t",
-});
-
-async function failure(promise: Promise<unknown>): Promise<PackrError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof PackrError) return err;
-    throw err;
-  }
-  throw new Error("expected a PackrError");
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: packuments are free-form JSON, read deep in assertions
-type Doc = Record<string, any>;
-
-const readJson = async (ctx: ServiceContext, name: string, abbreviated = false) =>
-  JSON.parse(
-    Buffer.from(
-      (await (await getPackument({ ctx, input: { name, abbreviated } })).load()).plain,
-    ).toString(),
-  ) as Doc;
+import { anonymous, failure, readDoc } from "./helpers.ts";
 
 describe.each(testDrivers())("publish on %s", (driver) => {
   let deps: TestDeps;
@@ -61,7 +35,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
       input: { name: "@acme/widget", body: publishBody("@acme/widget", "1.0.0") },
     });
     expect(result).toMatchObject({ ok: true, version: "1.0.0", idempotent: false });
-    const doc = await readJson(alice, "@acme/widget");
+    const doc = await readDoc(alice, "@acme/widget");
     expect(doc["dist-tags"]).toEqual({ latest: "1.0.0" });
     expect(doc.maintainers).toEqual([{ name: "alice", email: "alice@example.test" }]);
     expect(doc.time.created).toBeTypeOf("string");
@@ -72,7 +46,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
     expect(v._resolved).toBeUndefined();
     expect(v._from).toBeUndefined();
     expect(v.dist.tarball).toBe("http://registry.test/@acme/widget/-/widget-1.0.0.tgz");
-    const corgi = await readJson(alice, "@acme/widget", true);
+    const corgi = await readDoc(alice, "@acme/widget", true);
     expect(corgi.time["1.0.0"]).toBe(doc.time["1.0.0"]);
     // Restricted: an anonymous reader is told to authenticate.
     expect(
@@ -99,7 +73,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
     });
     const publicPem = `-----BEGIN PUBLIC KEY-----\n${deps.signer.key.key}\n-----END PUBLIC KEY-----`;
     for (const abbreviated of [false, true]) {
-      const { dist } = (await readJson(alice, "signed", abbreviated)).versions["1.0.0"];
+      const { dist } = (await readDoc(alice, "signed", abbreviated)).versions["1.0.0"];
       expect(dist.signatures).toHaveLength(1);
       expect(dist.signatures[0].keyid).toBe(deps.signer.key.keyid);
       const message = Buffer.from(`signed@1.0.0:${dist.integrity}`);
@@ -121,7 +95,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
         body: publishBody("@acme/open", "2.0.0-beta.1", { tag: "beta" }),
       },
     });
-    const doc = await readJson(anonymous(deps), "@acme/open");
+    const doc = await readDoc(anonymous(deps), "@acme/open");
     expect(doc["dist-tags"]).toEqual({ latest: "1.0.0", beta: "2.0.0-beta.1" });
     const manifest = await getVersionManifest({
       ctx: anonymous(deps),
@@ -140,7 +114,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
       ctx: alice,
       input: { name: "first-tagged", body: publishBody("first-tagged", "0.1.0", { tag: "next" }) },
     });
-    expect((await readJson(alice, "first-tagged"))["dist-tags"]).toEqual({
+    expect((await readDoc(alice, "first-tagged"))["dist-tags"]).toEqual({
       latest: "0.1.0",
       next: "0.1.0",
     });
@@ -191,7 +165,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
       ),
     );
     expect(results.filter((r) => r.status === "rejected")).toEqual([]);
-    const doc = await readJson(alice, "busy");
+    const doc = await readDoc(alice, "busy");
     expect(Object.keys(doc.versions)).toHaveLength(20);
     expect(Object.keys(doc.time).filter((k) => k.startsWith("1.0."))).toHaveLength(20);
   });
@@ -352,7 +326,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
         input: { name: "ordered", body: publishBody("ordered", v) },
       });
     }
-    const doc = await readJson(alice, "ordered");
+    const doc = await readDoc(alice, "ordered");
     expect(Object.keys(doc.versions)).toEqual(["2.0.0", "1.0.0", "1.5.0"]);
     expect(doc["dist-tags"].latest).toBe("1.5.0");
     const bytes = await (
@@ -367,7 +341,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
       input: { name: "moved", body: publishBody("moved", "1.0.0") },
     });
     const moved = { ...alice, deps: { ...deps, publicUrl: () => "https://new.example" } };
-    const doc = await readJson(moved, "moved");
+    const doc = await readDoc(moved, "moved");
     expect(doc.versions["1.0.0"].dist.tarball).toBe("https://new.example/moved/-/moved-1.0.0.tgz");
   });
 });

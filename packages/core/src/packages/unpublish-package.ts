@@ -1,22 +1,15 @@
 import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
-import { revString } from "./build-packument.ts";
 import { parsePackageName } from "./names.ts";
-import {
-  assertCurrentRev,
-  assertMaintainer,
-  bumpRevision,
-  forgetPackage,
-  lockPackage,
-} from "./package-change.ts";
+import { assertCurrentRev, assertMaintainer, bumpRevision, lockPackage } from "./package-change.ts";
 import {
   assertWithinUnpublishWindow,
+  finishUnpublish,
   liveVersions,
-  releaseTarballs,
   tombstone,
+  type UnpublishResult,
 } from "./unpublish-rules.ts";
-import type { UnpublishResult } from "./unpublish-versions.ts";
 
 /**
  * `DELETE /<name>/-rev/<rev>` (npm unpublish <pkg> --force, or of its last version): every live
@@ -52,17 +45,5 @@ export async function unpublishPackage(args: {
     });
     return { id: pkg.id, rev, gone, changed: true };
   });
-  if (result.changed) {
-    forgetPackage(ctx, name);
-    await releaseTarballs(
-      ctx,
-      result.gone.map((v) => v.tarballKey),
-    ).catch(() => []);
-  }
-  return {
-    ok: true,
-    id: name.name,
-    rev: revString(result.id, result.rev),
-    unpublished: result.gone.map((v) => v.version),
-  };
+  return finishUnpublish(ctx, name, result);
 }

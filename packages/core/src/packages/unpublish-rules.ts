@@ -3,9 +3,10 @@ import { isAdminToken } from "../auth/policy.ts";
 import type { ServiceContext, TokenActor, Tx } from "../context.ts";
 import { distTags, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { revString } from "./build-packument.ts";
 import { pickLatest } from "./dist-tag-rules.ts";
 import type { PackageName } from "./names.ts";
-import type { PackageRow } from "./package-change.ts";
+import { forgetPackage, type PackageRow } from "./package-change.ts";
 
 /**
  * How long after its publish a version may be unpublished (npm's own rule). Hard-coded until the
@@ -116,4 +117,36 @@ export async function releaseTarballs(
     deleted.push(key);
   }
   return deleted;
+}
+
+export type UnpublishResult = { ok: true; id: string; rev: string; unpublished: string[] };
+
+/**
+ * After an unpublish transaction: let this instance see it, release the blobs, and answer. Blob
+ * release is best effort: the tombstone is committed, and a blob left behind is unreachable (npm's
+ * step-5 DELETE removes it too).
+ */
+export async function finishUnpublish(
+  ctx: ServiceContext,
+  name: PackageName,
+  result: {
+    id: string;
+    rev: number;
+    gone: readonly { version: string; tarballKey: string }[];
+    changed: boolean;
+  },
+): Promise<UnpublishResult> {
+  if (result.changed) {
+    forgetPackage(ctx, name);
+    await releaseTarballs(
+      ctx,
+      result.gone.map((v) => v.tarballKey),
+    ).catch(() => []);
+  }
+  return {
+    ok: true,
+    id: name.name,
+    rev: revString(result.id, result.rev),
+    unpublished: result.gone.map((v) => v.version),
+  };
 }

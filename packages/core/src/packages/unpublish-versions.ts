@@ -3,20 +3,14 @@ import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
 import { PackrError } from "../errors.ts";
-import { revString } from "./build-packument.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
-import {
-  assertCurrentRev,
-  assertMaintainer,
-  bumpRevision,
-  forgetPackage,
-  lockPackage,
-} from "./package-change.ts";
+import { assertCurrentRev, assertMaintainer, bumpRevision, lockPackage } from "./package-change.ts";
 import {
   assertWithinUnpublishWindow,
+  finishUnpublish,
   liveVersions,
-  releaseTarballs,
   tombstone,
+  type UnpublishResult,
 } from "./unpublish-rules.ts";
 
 /**
@@ -29,8 +23,6 @@ const UnpublishBody = z.object({
   name: z.string().optional(),
   versions: z.record(z.string(), z.unknown()),
 });
-
-export type UnpublishResult = { ok: true; id: string; rev: string; unpublished: string[] };
 
 /**
  * `PUT /<name>/-rev/<rev>` with versions missing: unpublish those versions. They become tombstones
@@ -71,21 +63,7 @@ export async function unpublishVersions(args: {
     });
     return { id: pkg.id, rev, gone, changed: true };
   });
-  if (result.changed) {
-    forgetPackage(ctx, name);
-    // Best effort: the tombstone is committed; a blob left behind is removed by the DELETE of
-    // step 5, and is unreachable either way.
-    await releaseTarballs(
-      ctx,
-      result.gone.map((v) => v.tarballKey),
-    ).catch(() => []);
-  }
-  return {
-    ok: true,
-    id: name.name,
-    rev: revString(result.id, result.rev),
-    unpublished: result.gone.map((v) => v.version),
-  };
+  return finishUnpublish(ctx, name, result);
 }
 
 function keptVersions(raw: unknown, name: PackageName): Set<string> {

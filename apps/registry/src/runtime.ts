@@ -8,9 +8,11 @@ import {
   PACKAGE_CHANGED,
   PackageCache,
   PackumentCache,
+  RateLimiter,
   RegistrySigner,
   resolveSecrets,
   type Secrets,
+  SessionSigner,
   TokenService,
 } from "@packr/core";
 import { createLogger, type Logger } from "./logger.ts";
@@ -55,6 +57,13 @@ export async function createRuntime(
     signer: new RegistrySigner(secrets.signingKey),
     publicUrl: () => config.publicUrl ?? boundUrl,
     now: () => new Date(),
+    sessions: new SessionSigner(secrets.session),
+    rateLimiter: new RateLimiter(),
+    identity: {
+      dashboardUrl: config.dashboardUrl,
+      deviceIntervalSeconds: config.deviceIntervalSeconds,
+      deviceCodeTtlSeconds: config.deviceCodeTtlSeconds,
+    },
   };
   return {
     config,

@@ -1,4 +1,6 @@
+import type { RateLimiter } from "./auth/rate-limiter.ts";
 import type { Permission, Role } from "./auth/roles.ts";
+import type { SessionSigner } from "./auth/sessions.ts";
 import type { TokenService } from "./auth/tokens.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { PackrError } from "./errors.ts";
@@ -30,9 +32,29 @@ export type Actor =
       scopes: readonly string[];
       orgId: string | null;
     }
+  | {
+      /** A person signed in to the dashboard (a `packr_session`); accepted by the admin API only. */
+      type: "session";
+      sessionId: string;
+      userId: string;
+      userName: string;
+      userEmail: string | null;
+      isAdmin: boolean;
+    }
   | { type: "system"; reason: string };
 
 export type TokenActor = Extract<Actor, { type: "token" }>;
+export type SessionActor = Extract<Actor, { type: "session" }>;
+
+/** Settings of the sign-in flows, from config. */
+export type IdentitySettings = {
+  /** Where people are sent to approve a device code (`<dashboard>/cli/auth`), no trailing slash. */
+  dashboardUrl: string;
+  /** RFC 8628 polling interval the registry asks for, in seconds. */
+  deviceIntervalSeconds: number;
+  /** How long a device code (and npm's web login) stays usable, in seconds. */
+  deviceCodeTtlSeconds: number;
+};
 
 /** Infrastructure a verb may use, wired once per process (see apps/registry/src/deps.ts). */
 export type Deps = {
@@ -45,6 +67,9 @@ export type Deps = {
   signer: RegistrySigner;
   publicUrl: () => string;
   now: () => Date;
+  sessions: SessionSigner;
+  rateLimiter: RateLimiter;
+  identity: IdentitySettings;
 };
 
 export type ServiceContext = {

@@ -5,17 +5,46 @@ export {
   requirePermission,
   requireToken,
 } from "./auth/policy.ts";
+export {
+  isAdminPrincipal,
+  type Principal,
+  personRole,
+  requireAdminPrincipal,
+  requirePrincipal,
+} from "./auth/principal.ts";
+export { RATE_LIMITS, type RateLimit, RateLimiter } from "./auth/rate-limiter.ts";
 export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
+export { SessionSigner } from "./auth/sessions.ts";
 export { TokenService } from "./auth/tokens.ts";
 export type { Config, S3Config } from "./config/config.ts";
 export { loadConfig } from "./config/config.ts";
 export type { Secrets } from "./config/secrets.ts";
 export { resolveSecrets } from "./config/secrets.ts";
-export type { Actor, Deps, ServiceContext, TokenActor, TokenKind } from "./context.ts";
+export type {
+  Actor,
+  Deps,
+  IdentitySettings,
+  ServiceContext,
+  SessionActor,
+  TokenActor,
+  TokenKind,
+} from "./context.ts";
 export type { Database, DatabaseHandle, DatabaseOptions, Queryable, Tx } from "./db/client.ts";
 export { openDatabase } from "./db/client.ts";
 export * as schema from "./db/schema/index.ts";
+export {
+  AuthorizeDeviceInput,
+  authorizeDevice,
+  type DeviceAuthorization,
+} from "./device/authorize-device.ts";
+export {
+  type DeviceCodeView,
+  decideDeviceCode,
+  describeDeviceCode,
+} from "./device/device-decisions.ts";
+export { type DevicePoll, pollDevice } from "./device/poll-device.ts";
+export { USER_CODE_ALPHABET } from "./device/user-code.ts";
 export type { ErrorBody, ErrorCode } from "./errors.ts";
 export { ERROR_CODES, isPackrError, PackrError, toErrorBody } from "./errors.ts";
 export { checkHealth } from "./health.ts";
@@ -40,8 +69,24 @@ export { UNPUBLISH_WINDOW_HOURS } from "./packages/unpublish-rules.ts";
 export { unpublishVersions } from "./packages/unpublish-versions.ts";
 export { auditBulk, type BulkAdvisories } from "./security/audit-bulk.ts";
 export { type AuditReport, auditQuick } from "./security/audit-quick.ts";
+export { authenticateSession } from "./sessions/authenticate-session.ts";
+export {
+  CreateSessionInput,
+  createSession,
+  SESSION_TTL_SECONDS,
+  type SessionUser,
+  SIGN_IN_PROVIDERS,
+} from "./sessions/create-session.ts";
+export { endSession } from "./sessions/end-session.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
 export * from "./storage/index.ts";
+export { createNpmToken, mapNpmTokenRequest } from "./tokens/create-npm-token.ts";
+export { type CreatedToken, CreateTokenInput, createToken } from "./tokens/create-token.ts";
+export { listNpmTokens, NPM_TOKEN_PREFIX, type NpmToken } from "./tokens/list-npm-tokens.ts";
+export { listTokens, type TokenSummary } from "./tokens/list-tokens.ts";
+export { revokeNpmToken } from "./tokens/revoke-npm-token.ts";
+export { revokeToken } from "./tokens/revoke-token.ts";
+export { MAX_TOKEN_DAYS, npmTokenKey } from "./tokens/token-rules.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";
 export {

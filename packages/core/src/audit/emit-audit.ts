@@ -17,12 +17,21 @@ export async function emitAudit(tx: Tx, ctx: ServiceContext, entry: AuditEntry):
     id: newId("evt"),
     orgId: entry.orgId ?? (a.type === "token" ? a.orgId : null),
     actorType: a.type,
-    actorId: a.type === "token" ? a.userId : null,
-    actorName: a.type === "token" ? a.userName : a.type === "system" ? a.reason : null,
+    actorId: a.type === "token" || a.type === "session" ? a.userId : null,
+    actorName:
+      a.type === "token" || a.type === "session"
+        ? a.userName
+        : a.type === "system"
+          ? a.reason
+          : null,
     action: entry.action,
     targetType: entry.targetType ?? null,
     targetId: entry.targetId ?? null,
-    data: { ...entry.data, ...(a.type === "token" ? { tokenId: a.tokenId } : {}) },
+    data: {
+      ...entry.data,
+      ...(a.type === "token" ? { tokenId: a.tokenId } : {}),
+      ...(a.type === "session" ? { sessionId: a.sessionId } : {}),
+    },
     requestId: ctx.requestId,
     ip: ctx.ip ?? null,
     createdAt: ctx.deps.now(),

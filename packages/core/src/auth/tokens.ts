@@ -67,7 +67,7 @@ export class TokenService {
   async issue(
     tx: Queryable,
     input: IssueTokenInput,
-  ): Promise<{ token: string; id: string; expiresAt: Date }> {
+  ): Promise<{ token: string; id: string; expiresAt: Date; createdAt: Date }> {
     const id = newId("tok");
     const issuedAt = this.now();
     const expiresAt = new Date(issuedAt.getTime() + input.ttlSeconds * 1000);
@@ -100,7 +100,7 @@ export class TokenService {
       .setIssuedAt(Math.floor(issuedAt.getTime() / 1000))
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(this.key);
-    return { token, id, expiresAt };
+    return { token, id, expiresAt, createdAt: issuedAt };
   }
 
   /** Turn a bearer token into an actor, or throw UNAUTHORIZED / TOKEN_EXPIRED / TOKEN_REVOKED. */

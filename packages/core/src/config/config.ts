@@ -39,6 +39,11 @@ const EnvSchema = z.object({
   PACKR_ALLOW_SIGNUP: flag,
   PACKR_MAX_BODY_SIZE: bytes(200 * 1024 ** 2),
   PACKR_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  PACKR_DASHBOARD_URL: optionalString.pipe(z.url().optional()),
+  /** Honour X-Forwarded-For for client addresses (rate limits, audit): only behind a proxy you run. */
+  PACKR_TRUST_PROXY: flag,
+  PACKR_DEVICE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(60).default(5),
+  PACKR_DEVICE_CODE_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
   DATABASE_URL: optionalString,
   S3_BUCKET: optionalString,
   S3_ENDPOINT: optionalString,
@@ -75,6 +80,11 @@ export type Config = {
   allowSignup: boolean;
   maxBodySize: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** The dashboard's base URL (device-flow verification page), without a trailing slash. */
+  dashboardUrl: string;
+  trustProxy: boolean;
+  deviceIntervalSeconds: number;
+  deviceCodeTtlSeconds: number;
   databaseUrl: string | undefined;
   s3: S3Config | undefined;
   secrets: { jwt?: string; session?: string; internalApi?: string; signingKey?: string };
@@ -106,6 +116,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowSignup: e.PACKR_ALLOW_SIGNUP,
     maxBodySize: e.PACKR_MAX_BODY_SIZE,
     logLevel: e.PACKR_LOG_LEVEL,
+    dashboardUrl: (e.PACKR_DASHBOARD_URL ?? "http://localhost:3000").replace(/\/+$/, ""),
+    trustProxy: e.PACKR_TRUST_PROXY,
+    deviceIntervalSeconds: e.PACKR_DEVICE_INTERVAL_SECONDS,
+    deviceCodeTtlSeconds: e.PACKR_DEVICE_CODE_TTL_SECONDS,
     databaseUrl: e.DATABASE_URL,
     s3: e.S3_BUCKET
       ? {

@@ -4,7 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import postgres from "postgres";
+import { RateLimiter } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
+import { SessionSigner } from "../auth/sessions.ts";
 import { TokenService } from "../auth/tokens.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
@@ -80,6 +82,13 @@ export async function createTestDeps(
     signer: new RegistrySigner(TEST_SIGNING_KEY),
     publicUrl: () => "http://registry.test",
     now: () => new Date(),
+    sessions: new SessionSigner("test-session-secret"),
+    rateLimiter: new RateLimiter(),
+    identity: {
+      dashboardUrl: "http://dashboard.test",
+      deviceIntervalSeconds: 5,
+      deviceCodeTtlSeconds: 600,
+    },
     async close() {
       await tokens.close();
       await handle.close();

@@ -4,7 +4,7 @@ import { emitAudit } from "../audit/emit-audit.ts";
 import { hashPassword, verifyPassword } from "../auth/passwords.ts";
 import { requireToken } from "../auth/policy.ts";
 import type { Role } from "../auth/roles.ts";
-import type { ServiceContext } from "../context.ts";
+import type { ServiceContext, Tx } from "../context.ts";
 import { users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -110,7 +110,17 @@ async function issueLoginToken(
   user: UserRow,
   tokenName: string,
 ): Promise<LoginResult> {
-  return ctx.deps.db.transaction(async (tx) => {
+  return ctx.deps.db.transaction((tx) => issueLoginTokenIn(tx, ctx, user, tokenName));
+}
+
+/** A 30-day login token for a user, inside the caller's transaction (password and device logins). */
+export async function issueLoginTokenIn(
+  tx: Tx,
+  ctx: ServiceContext,
+  user: UserRow,
+  tokenName: string,
+): Promise<LoginResult> {
+  {
     const issued = await ctx.deps.tokens.issue(tx, {
       kind: "login",
       name: tokenName,
@@ -146,7 +156,7 @@ async function issueLoginToken(
       expiresAt: issued.expiresAt,
       tokenId: issued.id,
     };
-  });
+  }
 }
 
 /**

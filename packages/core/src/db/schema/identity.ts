@@ -111,6 +111,10 @@ export const deviceCodes = pgTable("device_codes", {
   deviceCodeHash: text("device_code_hash").notNull().unique(),
   userCode: text("user_code").notNull().unique(),
   provider: text("provider"),
+  /** Who asked: `packr-cli` polls the RFC 8628 token endpoint, `npm` polls its web-login doneUrl. */
+  client: text("client", { enum: ["packr-cli", "npm"] })
+    .notNull()
+    .default("packr-cli"),
   status: text("status", { enum: ["pending", "approved", "denied", "consumed"] })
     .notNull()
     .default("pending"),

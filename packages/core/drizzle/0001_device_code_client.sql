@@ -1,0 +1,1 @@
+ALTER TABLE "device_codes" ADD COLUMN "client" text DEFAULT 'packr-cli' NOT NULL;

@@ -1,0 +1,53 @@
+import { PackrError } from "../errors.ts";
+
+/** Limits of the public sign-in endpoints, per client address and per instance. */
+export const RATE_LIMITS = {
+  /** New device codes (and npm web logins): a person needs a handful. */
+  deviceAuthorize: { limit: 20, windowMs: 60_000 },
+  /** Polls of the token endpoint and npm's doneUrl: one every interval per waiting client. */
+  devicePoll: { limit: 120, windowMs: 60_000 },
+  /** Looking up or deciding user codes: bounds guessing of the 8-letter codes. */
+  userCodeLookup: { limit: 30, windowMs: 60_000 },
+} as const;
+
+export type RateLimit = { limit: number; windowMs: number };
+
+/**
+ * Fixed-window counters in memory. Per instance by design: the limits guard against guessing and
+ * floods, and a few instances multiplying them changes nothing that matters, while a shared store
+ * would put a network round trip in front of every device-code poll.
+ */
+export class RateLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  /** Count one hit; false when the key is over its limit for the current window. */
+  hit(bucket: string, key: string, rule: RateLimit): boolean {
+    const now = this.clock();
+    const id = `${bucket}\u0000${key}`;
+    const w = this.windows.get(id);
+    if (!w || now - w.start >= rule.windowMs) {
+      if (this.windows.size > 50_000) this.sweep(now);
+      this.windows.set(id, { start: now, count: 1 });
+      return true;
+    }
+    w.count += 1;
+    return w.count <= rule.limit;
+  }
+
+  /** Like hit, but throws LIMIT_EXCEEDED (429) saying when to retry. */
+  enforce(bucket: string, key: string, rule: RateLimit, what: string): void {
+    if (this.hit(bucket, key, rule)) return;
+    const retryAfter = Math.ceil(rule.windowMs / 1000);
+    throw new PackrError(
+      "LIMIT_EXCEEDED",
+      `Too many ${what} from your address; wait ${retryAfter} seconds and try again.`,
+      { details: { retryAfter } },
+    );
+  }
+
+  private sweep(now: number): void {
+    for (const [id, w] of this.windows) if (now - w.start >= 60_000) this.windows.delete(id);
+  }
+}

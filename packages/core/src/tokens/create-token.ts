@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { emitAudit } from "../audit/emit-audit.ts";
+import { requirePrincipal } from "../auth/principal.ts";
+import { ROLES, type Role } from "../auth/roles.ts";
+import type { ServiceContext } from "../context.ts";
+import { PackrError } from "../errors.ts";
+import {
+  assertGrantable,
+  DEFAULT_TOKEN_DAYS,
+  MAX_TOKEN_DAYS,
+  normalizeTokenScopes,
+} from "./token-rules.ts";
+
+export const CreateTokenInput = z.object({
+  name: z.string().trim().min(1).max(100),
+  role: z.enum(ROLES),
+  scopes: z.array(z.string().max(215)).max(50).optional(),
+  expiresInDays: z.number().int().min(1).max(MAX_TOKEN_DAYS).optional(),
+  kind: z.enum(["ci", "personal"]).optional(),
+});
+export type CreateTokenInput = z.input<typeof CreateTokenInput>;
+
+export type CreatedToken = {
+  token: string;
+  id: string;
+  name: string;
+  role: Role;
+  scopes: string[];
+  kind: "ci" | "personal";
+  expiresAt: Date;
+  createdAt: Date;
+};
+
+/**
+ * Create a named token for the caller (session or token). It may carry only permissions and scopes
+ * the caller holds (assertGrantable); CI tokens create nothing. The secret is returned here once
+ * and never stored: the row keeps what is needed to list and revoke it. `kind` defaults to `ci`
+ * for the ci-* roles and `personal` otherwise. Audited as `token.created`.
+ */
+export async function createToken(args: {
+  ctx: ServiceContext;
+  input: CreateTokenInput;
+}): Promise<CreatedToken> {
+  const { ctx } = args;
+  const principal = requirePrincipal(ctx.actor, "create a token");
+  const parsed = CreateTokenInput.safeParse(args.input);
+  if (!parsed.success) {
+    throw new PackrError("VALIDATION", `Invalid token request: ${describeIssues(parsed.error)}`);
+  }
+  const input = parsed.data;
+  const scopes = normalizeTokenScopes(input.scopes ?? []);
+  assertGrantable(principal, input.role, scopes);
+  const kind = input.kind ?? (input.role.startsWith("ci-") ? "ci" : "personal");
+  const days = input.expiresInDays ?? DEFAULT_TOKEN_DAYS;
+  return ctx.deps.db.transaction(async (tx) => {
+    const issued = await ctx.deps.tokens.issue(tx, {
+      kind,
+      name: input.name,
+      userId: principal.userId,
+      role: input.role,
+      scopes,
+      createdBy: principal.userId,
+      ttlSeconds: days * 24 * 3600,
+    });
+    await emitAudit(tx, ctx, {
+      action: "token.created",
+      targetType: "token",
+      targetId: issued.id,
+      data: {
+        kind,
+        name: input.name,
+        role: input.role,
+        scopes,
+        expiresAt: issued.expiresAt.toISOString(),
+      },
+    });
+    return {
+      token: issued.token,
+      id: issued.id,
+      name: input.name,
+      role: input.role,
+      scopes,
+      kind,
+      expiresAt: issued.expiresAt,
+      createdAt: issued.createdAt,
+    };
+  });
+}
+
+export const describeIssues = (err: z.ZodError): string =>
+  err.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "body"}: ${i.message}`)
+    .join("; ");

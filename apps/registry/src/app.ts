@@ -1,12 +1,15 @@
+import type { IncomingMessage } from "node:http";
 import { PackrError } from "@packr/core";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFoundResponse } from "./http-errors.ts";
+import { createApi } from "./routes/api.ts";
 import { distTags } from "./routes/dist-tags.ts";
 import { health } from "./routes/health.ts";
 import { keys } from "./routes/keys.ts";
+import { npmTokens } from "./routes/npm-tokens.ts";
 import { packageRoute } from "./routes/packages.ts";
 import { security } from "./routes/security.ts";
 import { session } from "./routes/session.ts";
@@ -28,7 +31,7 @@ export function createApp(runtime: Runtime) {
       deps: runtime.deps,
       actor: await runtime.deps.tokens.authenticate(bearer),
       requestId: c.get("requestId"),
-      ip: c.req.header("x-forwarded-for")?.split(",")[0]?.trim(),
+      ip: clientAddress(c, runtime.config.trustProxy),
     });
     await next();
     // One line per request, with who made it: enough to answer "what did CI do at 03:12?".
@@ -47,7 +50,20 @@ export function createApp(runtime: Runtime) {
   app.notFound((c) => notFoundResponse(c));
 
   app.route("/", health);
+  // The JSON APIs take small bodies; refuse big ones before reading them.
+  const smallBody = bodyLimit({
+    maxSize: 64 * 1024,
+    onError: (c) =>
+      errorResponse(
+        c,
+        new PackrError("PAYLOAD_TOO_LARGE", "The request body is larger than 64 KB."),
+      ),
+  });
+  for (const p of ["/api/*", "/-/v1/login", "/-/v1/device/*", "/-/npm/v1/tokens"])
+    app.use(p, smallBody);
+  app.route("/", createApi());
   app.route("/", session);
+  app.route("/", npmTokens);
   app.route("/", security);
   app.route("/", keys);
   app.on(
@@ -69,6 +85,20 @@ export function createApp(runtime: Runtime) {
   app.route("/", distTags);
   app.on(["GET", "HEAD", "PUT", "DELETE"], "*", (c) => packageRoute(c));
   return app;
+}
+
+/**
+ * The caller's address, for rate limits and audit: the socket's peer, or the first
+ * X-Forwarded-For hop when PACKR_TRUST_PROXY says a proxy we run sets it (otherwise anyone could
+ * pick their own address and escape the limits).
+ */
+function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string | undefined {
+  if (trustProxy) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  const env = c.env as { incoming?: IncomingMessage } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
 }
 
 export type RegistryApp = ReturnType<typeof createApp>;

@@ -121,8 +121,12 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
     );
   });
 
-  it("login: a web-login request gets the 404 npm falls back on; bad credentials a 401", async () => {
-    await expectError(await client(reg.app).post("/-/v1/login", {}), 404, "NOT_FOUND");
+  it("login: half a credential pair is a 400; bad credentials a 401", async () => {
+    await expectError(
+      await client(reg.app).post("/-/v1/login", { name: "admin" }),
+      400,
+      "VALIDATION",
+    );
     await expectError(
       await client(reg.app).post("/-/v1/login", { name: "admin", password: "wrong-password" }),
       401,

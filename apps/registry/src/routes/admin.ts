@@ -1,0 +1,220 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  createSession,
+  createToken,
+  decideDeviceCode,
+  describeDeviceCode,
+  endSession,
+  listTokens,
+  PackrError,
+  revokeToken,
+  type ServiceContext,
+} from "@packr/core";
+import { adminAuth } from "../admin-auth.ts";
+import {
+  CreateSessionBody,
+  CreateTokenBody,
+  DeviceCodeView,
+  DeviceDecision,
+  DeviceDecisionBody,
+  errorResponses,
+  Me,
+  SessionCreated,
+  TokenCreated,
+  TokenList,
+} from "../api-schemas.ts";
+import { openApiApp } from "./openapi-app.ts";
+
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+type Security = Array<Record<string, string[]>>;
+const security: Security = [
+  { internalSecret: [], session: [] },
+  { sessionCookie: [] },
+  { bearer: [] },
+];
+const sessionOnly: Security = [{ internalSecret: [], session: [] }, { sessionCookie: [] }];
+const tags = ["admin"];
+
+const createSessionRoute = createRoute({
+  method: "post",
+  path: "/api/v1/admin/sessions",
+  tags,
+  summary: "Sign a person in (dashboard server only, with the internal secret)",
+  security: [{ internalSecret: [] }],
+  request: { body: { ...json(CreateSessionBody), required: true } },
+  responses: {
+    201: { description: "Session created", ...json(SessionCreated) },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const meRoute = createRoute({
+  method: "get",
+  path: "/api/v1/admin/me",
+  tags,
+  summary: "Who the caller is",
+  security,
+  responses: { 200: { description: "The caller", ...json(Me) }, ...errorResponses(401) },
+});
+
+const endSessionRoute = createRoute({
+  method: "delete",
+  path: "/api/v1/admin/sessions/current",
+  tags,
+  summary: "Sign out: the session stops working at once",
+  security,
+  responses: { 204: { description: "Signed out" }, ...errorResponses(401) },
+});
+
+const listTokensRoute = createRoute({
+  method: "get",
+  path: "/api/v1/admin/tokens",
+  tags,
+  summary: "The caller's tokens (admins: ?all=true for everyone's); never their secrets",
+  security,
+  request: { query: z.object({ all: z.enum(["true", "false"]).optional() }) },
+  responses: {
+    200: { description: "Tokens, newest first", ...json(TokenList) },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const createTokenRoute = createRoute({
+  method: "post",
+  path: "/api/v1/admin/tokens",
+  tags,
+  summary: "Create a token with no more permission and scope than the caller holds",
+  security,
+  request: { body: { ...json(CreateTokenBody), required: true } },
+  responses: {
+    201: { description: "The token, shown once", ...json(TokenCreated) },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const revokeTokenRoute = createRoute({
+  method: "delete",
+  path: "/api/v1/admin/tokens/{id}",
+  tags,
+  summary: "Revoke a token (owner or admin); refused everywhere within seconds",
+  security,
+  request: { params: z.object({ id: z.string().min(1).max(100) }) },
+  responses: { 204: { description: "Revoked" }, ...errorResponses(401, 404) },
+});
+
+const deviceLookupRoute = createRoute({
+  method: "get",
+  path: "/api/v1/admin/device/{userCode}",
+  tags: ["device"],
+  summary: "A device code's state, for the approval page (session required)",
+  security: sessionOnly,
+  request: { params: z.object({ userCode: z.string().min(1).max(40) }) },
+  responses: {
+    200: { description: "The code", ...json(DeviceCodeView) },
+    ...errorResponses(401, 404, 429),
+  },
+});
+
+const deviceCallbackRoute = createRoute({
+  method: "post",
+  path: "/api/v1/admin/device/callback",
+  tags: ["device"],
+  summary: "Approve or deny a device code for the session's person",
+  security: sessionOnly,
+  request: { body: { ...json(DeviceDecisionBody), required: true } },
+  responses: {
+    200: { description: "Decided", ...json(DeviceDecision) },
+    ...errorResponses(400, 401, 404, 409, 429),
+  },
+});
+
+function me(ctx: ServiceContext) {
+  const a = ctx.actor;
+  if (a.type === "session" || a.type === "token") {
+    return {
+      user: { id: a.userId, name: a.userName, email: a.userEmail, isAdmin: a.isAdmin },
+      via: a.type === "session" ? ("session" as const) : ("token" as const),
+    };
+  }
+  if (a.type === "anonymous" && a.authError) throw a.authError;
+  throw new PackrError("UNAUTHORIZED", "Sign in, or send a token (Authorization: Bearer …).");
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The admin API of the identity contract (`/work/identity-contract.md`). Thin: parse → core → map. */
+export const admin = openApiApp();
+admin.use("/api/v1/admin/*", adminAuth);
+admin
+  .openapi(createSessionRoute, async (c) => {
+    const ctx = c.get("ctx");
+    if (ctx.actor.type !== "system") {
+      throw new PackrError(
+        "UNAUTHORIZED",
+        "Creating a session needs the internal API secret (Authorization: Bearer <INTERNAL_API_SECRET>).",
+      );
+    }
+    const r = await createSession({
+      ctx,
+      input: { ...c.req.valid("json"), userAgent: c.req.valid("json").userAgent },
+    });
+    return c.json({ session: r.session, expiresAt: r.expiresAt.toISOString(), user: r.user }, 201);
+  })
+  .openapi(meRoute, (c) => c.json(me(c.get("ctx")), 200))
+  .openapi(endSessionRoute, async (c) => {
+    await endSession({ ctx: c.get("ctx") });
+    return c.body(null, 204);
+  })
+  .openapi(listTokensRoute, async (c) => {
+    const rows = await listTokens({
+      ctx: c.get("ctx"),
+      input: { all: c.req.valid("query").all === "true" },
+    });
+    return c.json(
+      {
+        tokens: rows.map((t) => ({
+          id: t.id,
+          name: t.name,
+          role: t.role,
+          scopes: t.scopes,
+          kind: t.kind,
+          user: t.userName,
+          createdAt: t.createdAt.toISOString(),
+          lastUsedAt: iso(t.lastUsedAt),
+          expiresAt: t.expiresAt.toISOString(),
+          revokedAt: iso(t.revokedAt),
+        })),
+      },
+      200,
+    );
+  })
+  .openapi(createTokenRoute, async (c) => {
+    const t = await createToken({ ctx: c.get("ctx"), input: c.req.valid("json") });
+    return c.json(
+      {
+        token: t.token,
+        id: t.id,
+        name: t.name,
+        role: t.role,
+        scopes: t.scopes,
+        kind: t.kind,
+        expiresAt: t.expiresAt.toISOString(),
+      },
+      201,
+    );
+  })
+  .openapi(revokeTokenRoute, async (c) => {
+    await revokeToken({ ctx: c.get("ctx"), input: { id: c.req.valid("param").id } });
+    return c.body(null, 204);
+  })
+  .openapi(deviceLookupRoute, async (c) => {
+    const v = await describeDeviceCode({
+      ctx: c.get("ctx"),
+      input: { userCode: c.req.valid("param").userCode },
+    });
+    return c.json({ ...v, expiresAt: v.expiresAt.toISOString() }, 200);
+  })
+  .openapi(deviceCallbackRoute, async (c) => {
+    const r = await decideDeviceCode({ ctx: c.get("ctx"), input: c.req.valid("json") });
+    return c.json(r, 200);
+  });

@@ -112,7 +112,11 @@ async function pollForToken(
     }
     const error = typeof body.error === "string" ? body.error : "";
     if (error === "slow_down" || a.status === 429) {
-      interval += 5;
+      // The registry may name the new interval; RFC 8628 §3.5 says five seconds more otherwise.
+      interval =
+        typeof body.interval === "number" && body.interval > interval
+          ? body.interval
+          : interval + 5;
     } else if (error === "access_denied") {
       throw new CliError("auth", "The login was denied in the browser.", {
         code: "ACCESS_DENIED",

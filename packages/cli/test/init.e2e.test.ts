@@ -49,6 +49,7 @@ afterAll(async () => {
 });
 
 describe("init", () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR}, as config files hold it
   it("npm project: writes the scope registry and a ${PACKR_TOKEN} line, keeps other lines; twice changes nothing", async () => {
     const home = await box.home();
     const project = await box.dir("npm-app", {
@@ -75,6 +76,7 @@ describe("init", () => {
       `# team settings\nsave-exact=true\n@myorg:registry=${registry.url}/\n//${host}/:_authToken=\${PACKR_TOKEN}\n`,
     );
     expect(j.githubActions).toContain("npm ci");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR}, as config files hold it
     expect(j.githubActions).toContain("PACKR_TOKEN: ${{ secrets.PACKR_TOKEN }}");
     expect(j.githubActions).toContain("npm publish");
     const workflow = parseYaml(j.githubActions) as { jobs: Record<string, unknown> };
@@ -149,6 +151,7 @@ describe("init", () => {
       npmScopes: {
         myorg: {
           npmRegistryServer: registry.url,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR}, as config files hold it
           npmAuthToken: "${PACKR_TOKEN:-}",
           npmAlwaysAuth: true,
         },

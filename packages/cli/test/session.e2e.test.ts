@@ -81,6 +81,7 @@ describe("whoami", () => {
     expect(ok(viaFlagToken).stdout.trim()).toBe("admin");
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR}, as config files hold it
   it("reads the project .npmrc before ~/.npmrc, expanding ${VAR} the way npm does", async () => {
     const home = await box.home();
     await writeFile(path.join(home, ".npmrc"), `registry=${await deadRegistry()}/\n`);

@@ -71,8 +71,10 @@ ${examples([
         await runScript({ npm, dir, env, event: "prepublishOnly", log });
       }
       const packed = await withProgress(out, `Packing ${manifest.name}@${manifest.version}…`, () =>
-        pack({ npm, dir, env, ignoreScripts, log }),
+        pack({ npm, dir, env, ignoreScripts }),
       );
+      // After the progress line is gone, so script output never lands on the spinner's line.
+      if (packed.scriptOutput) log.write(packed.scriptOutput);
       // Read again, as npm does: the scripts may have changed package.json.
       manifest = await patchManifest(await readManifest(dir), packed.npmVersion);
 

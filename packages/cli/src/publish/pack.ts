@@ -60,15 +60,20 @@ function runNpm(
 /**
  * Pack `dir` exactly as `npm publish` does: npm's own packer (`npm pack`, libnpmpack), with the
  * prepack/prepare/postpack scripts and npm's file rules (files, .npmignore, always-included
- * files). Script output goes to `log`; the tarball is read back and its temp directory removed.
+ * files). The tarball is read back and its temp directory removed.
  */
 export async function pack(opts: {
   npm: string;
   dir: string;
   env: NodeJS.ProcessEnv;
   ignoreScripts: boolean;
-  log: Stream;
-}): Promise<{ result: PackResult; tarball: Buffer; npmVersion: string | undefined }> {
+}): Promise<{
+  result: PackResult;
+  tarball: Buffer;
+  npmVersion: string | undefined;
+  /** What the prepack/prepare/postpack scripts printed, for the caller to show. */
+  scriptOutput: string;
+}> {
   const dest = await mkdtemp(path.join(os.tmpdir(), "packr-cli-pack-"));
   try {
     const args = ["pack", "--json", "--pack-destination", dest];
@@ -78,7 +83,6 @@ export async function pack(opts: {
       runNpm(opts.npm, ["--version"], { cwd: opts.dir, env: opts.env }),
     ]);
     const { json, before } = splitTrailingJson(packed.stdout);
-    if (before.trim() !== "") opts.log.write(before.endsWith("\n") ? before : `${before}\n`);
     const first = Array.isArray(json) ? (json[0] as PackResult | undefined) : undefined;
     if (packed.code !== 0 || !first?.filename) {
       throw new CliError(
@@ -89,7 +93,8 @@ export async function pack(opts: {
     }
     const tarball = await readFile(path.join(dest, path.basename(first.filename)));
     const npmVersion = version.code === 0 ? version.stdout.trim() || undefined : undefined;
-    return { result: first, tarball, npmVersion };
+    const scriptOutput = before.trim() === "" ? "" : before.endsWith("\n") ? before : `${before}\n`;
+    return { result: first, tarball, npmVersion, scriptOutput };
   } finally {
     await rm(dest, { recursive: true, force: true });
   }

@@ -92,6 +92,8 @@ async function startPackrOnce(): Promise<Server> {
         PACKR_DATA_DIR: path.join(tmp, "data"),
         PACKR_ADMIN_PASSWORD,
         PACKR_LOG_LEVEL: "warn",
+        // Like Verdaccio here: no uplink, so every read is local and nothing reaches the internet.
+        PACKR_UPLINK_URL: "",
         NODE_ENV: "production",
       }),
     },

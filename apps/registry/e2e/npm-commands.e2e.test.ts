@@ -61,7 +61,7 @@ async function publishBackdated(
   hoursAgo: number,
 ): Promise<void> {
   const runtime = await createRuntime(
-    loadConfig({ PACKR_DATA_DIR: dataDir, PACKR_LOG_LEVEL: "silent" }),
+    loadConfig({ PACKR_DATA_DIR: dataDir, PACKR_LOG_LEVEL: "silent", PACKR_UPLINK_URL: "" }),
   );
   try {
     const at = new Date(Date.now() - hoursAgo * 3600 * 1000);

@@ -27,7 +27,12 @@ export function errorResponse(c: Context<AppEnv>, err: unknown): Response {
   const headers: Record<string, string> = {};
   if (packrError.status === 401) {
     headers["WWW-Authenticate"] = challenge(c);
-    headers["npm-notice"] = asHeaderText(packrError.message);
+    headers["npm-notice"] = headerText(packrError.message);
+  }
+  // The uplink is down and nothing is cached: tell clients and caches when to come back.
+  const retryAfter = packrError.details?.retryAfter;
+  if (packrError.status === 503 && typeof retryAfter === "number") {
+    headers["Retry-After"] = String(retryAfter);
   }
   return c.json(
     toErrorBody(packrError, requestId),
@@ -78,4 +83,5 @@ function challenge(c: Context<AppEnv>): string {
 }
 
 /** Header values are Latin-1 at best; keep the sentence readable in plain ASCII. */
-const asHeaderText = (s: string): string => s.replace(/…/g, "...").replace(/[^\x20-\x7e]/g, "?");
+export const headerText = (s: string): string =>
+  s.replace(/…/g, "...").replace(/[^\x20-\x7e]/g, "?");

@@ -14,6 +14,7 @@ import {
   type Secrets,
   SessionSigner,
   TokenService,
+  Uplink,
 } from "@packr/core";
 import { createLogger, type Logger } from "./logger.ts";
 
@@ -55,6 +56,7 @@ export async function createRuntime(
     packumentCache: new PackumentCache(),
     packageCache,
     signer: new RegistrySigner(secrets.signingKey),
+    uplink: config.uplink ? new Uplink(config.uplink, config.privateScopes) : undefined,
     publicUrl: () => config.publicUrl ?? boundUrl,
     now: () => new Date(),
     sessions: new SessionSigner(secrets.session),

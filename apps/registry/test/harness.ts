@@ -31,6 +31,8 @@ export async function createTestRegistry(env: Record<string, string> = {}): Prom
     PACKR_DATA_DIR: dataDir,
     PACKR_PUBLIC_URL: "http://registry.test",
     PACKR_LOG_LEVEL: "silent",
+    // Tests never reach the internet: a suite that wants an uplink names one on loopback.
+    PACKR_UPLINK_URL: "",
     ...(db ? { DATABASE_URL: db.url } : {}),
     ...env,
   });
@@ -95,6 +97,8 @@ export async function startRegistryProcess(
       PACKR_PUBLIC_URL: url,
       PACKR_DATA_DIR: dataDir,
       PACKR_ADMIN_PASSWORD: adminPassword,
+      // Never the internet: a test that wants an uplink passes a loopback one in env.
+      PACKR_UPLINK_URL: "",
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -162,7 +166,11 @@ export type SeedToken = {
  */
 export async function seedTokens(dataDir: string, specs: SeedToken[]): Promise<string[]> {
   const { createUser, ensureAdminUser, findUserByName } = await import("@packr/core");
-  const config = loadConfig({ PACKR_DATA_DIR: dataDir, PACKR_LOG_LEVEL: "silent" });
+  const config = loadConfig({
+    PACKR_DATA_DIR: dataDir,
+    PACKR_LOG_LEVEL: "silent",
+    PACKR_UPLINK_URL: "",
+  });
   const runtime = await createRuntime(config);
   const ctx = {
     deps: runtime.deps,

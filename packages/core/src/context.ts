@@ -8,6 +8,7 @@ import type { PackageCache } from "./packages/package-cache.ts";
 import type { PackumentCache } from "./packages/packument-cache.ts";
 import type { RegistrySigner } from "./signing/registry-signer.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
+import type { Uplink } from "./uplink/uplink.ts";
 
 export type TokenKind = "login" | "personal" | "ci";
 
@@ -65,6 +66,8 @@ export type Deps = {
   packumentCache: PackumentCache;
   packageCache: PackageCache;
   signer: RegistrySigner;
+  /** Public packages from an upstream registry; undefined when PACKR_UPLINK_URL is empty. */
+  uplink: Uplink | undefined;
   publicUrl: () => string;
   now: () => Date;
   sessions: SessionSigner;

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   LIMIT_EXCEEDED: 429,
   INTERNAL: 500,
+  /** The uplink answered something Packr must not pass on (e.g. a tarball failing its integrity). */
+  BAD_GATEWAY: 502,
   UNAVAILABLE: 503,
 } as const;
 

@@ -17,8 +17,8 @@ export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
 export { SessionSigner } from "./auth/sessions.ts";
 export { TokenService } from "./auth/tokens.ts";
-export type { Config, S3Config } from "./config/config.ts";
-export { loadConfig } from "./config/config.ts";
+export type { Config, S3Config, UplinkConfig } from "./config/config.ts";
+export { DEFAULT_UPLINK_URL, loadConfig } from "./config/config.ts";
 export type { Secrets } from "./config/secrets.ts";
 export { resolveSecrets } from "./config/secrets.ts";
 export type {
@@ -67,7 +67,7 @@ export { unpublishPackage } from "./packages/unpublish-package.ts";
 export type { UnpublishResult } from "./packages/unpublish-rules.ts";
 export { UNPUBLISH_WINDOW_HOURS } from "./packages/unpublish-rules.ts";
 export { unpublishVersions } from "./packages/unpublish-versions.ts";
-export { auditBulk, type BulkAdvisories } from "./security/audit-bulk.ts";
+export { type AuditAnswer, auditBulk, type BulkAdvisories } from "./security/audit-bulk.ts";
 export { type AuditReport, auditQuick } from "./security/audit-quick.ts";
 export { authenticateSession } from "./sessions/authenticate-session.ts";
 export {
@@ -87,6 +87,7 @@ export { listTokens, type TokenSummary } from "./tokens/list-tokens.ts";
 export { revokeNpmToken } from "./tokens/revoke-npm-token.ts";
 export { revokeToken } from "./tokens/revoke-token.ts";
 export { MAX_TOKEN_DAYS, npmTokenKey } from "./tokens/token-rules.ts";
+export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";
 export {

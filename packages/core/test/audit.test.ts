@@ -4,13 +4,19 @@ import { auditBulk } from "../src/security/audit-bulk.ts";
 import { auditQuick } from "../src/security/audit-quick.ts";
 import { failure } from "./helpers.ts";
 
-// The audit verbs touch no database today: a context with no deps is enough.
-const ctx = { actor: { type: "anonymous" }, requestId: "t" } as unknown as ServiceContext;
+// Without an uplink the audit verbs touch nothing: a context without infrastructure is enough.
+const ctx = {
+  deps: { uplink: undefined },
+  actor: { type: "anonymous" },
+  requestId: "t",
+} as unknown as ServiceContext;
 
 describe("audit", () => {
   it("answers a bulk advisory query with no advisories", async () => {
-    expect(await auditBulk({ ctx, input: { body: { "left-pad": ["1.3.0"], a: [] } } })).toEqual({});
-    expect(await auditBulk({ ctx, input: { body: {} } })).toEqual({});
+    expect(await auditBulk({ ctx, input: { body: { "left-pad": ["1.3.0"], a: [] } } })).toEqual({
+      report: {},
+    });
+    expect(await auditBulk({ ctx, input: { body: {} } })).toEqual({ report: {} });
   });
 
   it("refuses a bulk body that is not names to version lists", async () => {
@@ -46,7 +52,7 @@ describe("audit", () => {
         },
       },
     };
-    expect(await auditQuick({ ctx, input: { body } })).toEqual({
+    expect((await auditQuick({ ctx, input: { body } })).report).toEqual({
       actions: [],
       advisories: {},
       muted: [],
@@ -66,12 +72,17 @@ describe("audit", () => {
       version: "1.0.0",
       dependencies: { x: { version: "1.0.0", integrity: "sha512-x" } },
     };
-    expect((await auditQuick({ ctx, input: { body: npm6 } })).metadata.totalDependencies).toBe(1);
+    expect(
+      (await auditQuick({ ctx, input: { body: npm6 } })).report.metadata.totalDependencies,
+    ).toBe(1);
     let deep: Record<string, unknown> = { version: "1.0.0", integrity: "sha512-z" };
     for (let i = 0; i < 20_000; i++) {
       deep = { version: "1.0.0", integrity: "sha512-z", dependencies: { [`d${i}`]: deep } };
     }
-    const report = await auditQuick({ ctx, input: { body: { dependencies: { root: deep } } } });
+    const { report } = await auditQuick({
+      ctx,
+      input: { body: { dependencies: { root: deep } } },
+    });
     expect(report.metadata.totalDependencies).toBe(20_001);
   });
 

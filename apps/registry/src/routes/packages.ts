@@ -12,6 +12,7 @@ import {
 } from "@packr/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
+import { headerText } from "../http-errors.ts";
 import { type PackagePath, parsePackagePath } from "../package-path.ts";
 import { classifyPackagePut, classifyPackageRevPut } from "../put-kind.ts";
 import { readJson } from "../read-json.ts";
@@ -123,6 +124,11 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
     "Cache-Control": doc.access === "public" ? "no-cache" : "private, no-cache",
     Vary: "Accept, Accept-Encoding, Authorization",
   });
+  if (doc.stale) {
+    // RFC 9111 §5.5 (obsoleted, still what caches and people read) and npm's own notice line.
+    headers.set("Warning", '110 packr "Response is stale"');
+    headers.set("npm-notice", headerText(`Packr served its cached copy of ${name}: ${doc.stale}.`));
+  }
   const ifNoneMatch = c.req.header("if-none-match");
   if (ifNoneMatch?.split(",").some((t) => t.trim() === doc.etag || t.trim() === "*")) {
     return new Response(null, { status: 304, headers });

@@ -1,10 +1,10 @@
 import { promisify } from "node:util";
 import { brotliDecompress, gunzip, inflate } from "node:zlib";
-import { auditBulk, auditQuick, PackrError } from "@packr/core";
+import { type AuditAnswer, auditBulk, auditQuick, PackrError } from "@packr/core";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env.ts";
-import { errorResponse } from "../http-errors.ts";
+import { errorResponse, headerText } from "../http-errors.ts";
 
 /** Largest audit body accepted, compressed and after decompression. */
 const MAX_AUDIT_BYTES = 16 * 1024 * 1024;
@@ -35,14 +35,33 @@ export const security = new Hono<AppEnv>()
     }),
   )
   .post("/-/npm/v1/security/advisories/bulk", async (c) =>
-    c.json(await auditBulk({ ctx: c.get("ctx"), input: { body: await readAuditBody(c) } })),
+    auditResponse(
+      c,
+      await auditBulk({ ctx: c.get("ctx"), input: { body: await readAuditBody(c) } }),
+    ),
   )
   .post("/-/npm/v1/security/audits/quick", async (c) =>
-    c.json(await auditQuick({ ctx: c.get("ctx"), input: { body: await readAuditBody(c) } })),
+    auditResponse(
+      c,
+      await auditQuick({ ctx: c.get("ctx"), input: { body: await readAuditBody(c) } }),
+    ),
   )
   .post("/-/npm/v1/security/audits", async (c) =>
-    c.json(await auditQuick({ ctx: c.get("ctx"), input: { body: await readAuditBody(c) } })),
+    auditResponse(
+      c,
+      await auditQuick({ ctx: c.get("ctx"), input: { body: await readAuditBody(c) } }),
+    ),
   );
+
+/** The report; when the uplink could not be asked, a Warning (RFC 7234 199) and an npm-notice. */
+function auditResponse(c: Context<AppEnv>, answer: AuditAnswer<unknown>): Response {
+  const headers: Record<string, string> = {};
+  if (answer.warning) {
+    headers.Warning = `199 packr "${headerText(answer.warning).replace(/"/g, "'")}"`;
+    headers["npm-notice"] = headerText(answer.warning);
+  }
+  return c.json(answer.report as Record<string, unknown>, 200, headers);
+}
 
 /** The JSON body, decompressed per `Content-Encoding` with a cap on the inflated size. */
 async function readAuditBody(c: Context<AppEnv>): Promise<unknown> {

@@ -63,3 +63,43 @@ describe("resolveSecrets", () => {
     expect(JSON.parse(await readFile(path.join(dir, "secrets.json"), "utf8")).jwt).toBe(first.jwt);
   });
 });
+
+describe("uplink configuration", () => {
+  it("defaults to the public npm registry with a short max age", () => {
+    const config = loadConfig({});
+    expect(config.uplink).toEqual({
+      url: "https://registry.npmjs.org",
+      maxAgeMs: 120_000,
+      timeoutMs: 10_000,
+    });
+    expect(config.privateScopes).toEqual([]);
+  });
+
+  it("an empty PACKR_UPLINK_URL disables the uplink", () => {
+    expect(loadConfig({ PACKR_UPLINK_URL: "" }).uplink).toBeUndefined();
+    expect(loadConfig({ PACKR_UPLINK_URL: "  " }).uplink).toBeUndefined();
+  });
+
+  it("parses the URL, durations and private scopes", () => {
+    const config = loadConfig({
+      PACKR_UPLINK_URL: "http://127.0.0.1:4874/",
+      PACKR_UPLINK_MAX_AGE: "5m",
+      PACKR_UPLINK_TIMEOUT: "1500ms",
+      PACKR_PRIVATE_SCOPES: "@Acme, corp @acme",
+    });
+    expect(config.uplink).toEqual({
+      url: "http://127.0.0.1:4874",
+      maxAgeMs: 300_000,
+      timeoutMs: 1500,
+    });
+    expect(config.privateScopes).toEqual(["acme", "corp"]);
+    expect(loadConfig({ PACKR_UPLINK_MAX_AGE: "30" }).uplink?.maxAgeMs).toBe(30_000);
+  });
+
+  it("refuses a bad uplink URL, duration or scope, naming the variable", () => {
+    expect(() => loadConfig({ PACKR_UPLINK_URL: "ftp://x" })).toThrow(/PACKR_UPLINK_URL/);
+    expect(() => loadConfig({ PACKR_UPLINK_URL: "not a url" })).toThrow(/PACKR_UPLINK_URL/);
+    expect(() => loadConfig({ PACKR_UPLINK_MAX_AGE: "soon" })).toThrow(/PACKR_UPLINK_MAX_AGE/);
+    expect(() => loadConfig({ PACKR_PRIVATE_SCOPES: "@a/b" })).toThrow(/PACKR_PRIVATE_SCOPES/);
+  });
+});

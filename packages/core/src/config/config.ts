@@ -28,6 +28,66 @@ const bytes = (fallback: number) =>
       return Number(m[1]) * unit;
     });
 
+const duration = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const m = /^(\d+)\s*(ms|s|m|h)?$/i.exec(v.trim());
+      if (!m?.[1]) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration such as 30s or 5m, got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s").toLowerCase() as "s"];
+      return Number(m[1]) * unit;
+    });
+
+export const DEFAULT_UPLINK_URL = "https://registry.npmjs.org";
+
+/** Unset: the public npm registry. Empty: no uplink. Otherwise an http(s) URL. */
+const uplinkUrl = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined) return DEFAULT_UPLINK_URL;
+    const trimmed = v.trim();
+    if (trimmed === "") return undefined;
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `expected an http(s) URL or nothing, got "${v}"` });
+      return z.NEVER;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      ctx.addIssue({ code: "custom", message: `expected an http(s) URL, got "${v}"` });
+      return z.NEVER;
+    }
+    return trimmed.replace(/\/+$/, "");
+  });
+
+/** `@acme,@corp` or `acme corp` → `["acme", "corp"]`; each must be a valid npm scope. */
+const scopeList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const scopes = (v ?? "")
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((s) => s.replace(/^@/, "").toLowerCase());
+    for (const s of scopes) {
+      if (!/^[a-z0-9][a-z0-9._~-]*$/.test(s) || s.length > 214) {
+        ctx.addIssue({ code: "custom", message: `"${s.slice(0, 60)}" is not an npm scope` });
+        return z.NEVER;
+      }
+    }
+    return [...new Set(scopes)];
+  });
+
 /** Every environment variable Packr reads. Nothing else in the codebase touches process.env. */
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4873),
@@ -57,6 +117,10 @@ const EnvSchema = z.object({
   INTERNAL_API_SECRET: optionalString,
   /** PKCS#8 PEM of an ECDSA P-256 key; `\n` escapes are accepted for one-line env files. */
   PACKR_SIGNING_KEY: optionalString,
+  PACKR_UPLINK_URL: uplinkUrl,
+  PACKR_UPLINK_MAX_AGE: duration(120_000),
+  PACKR_UPLINK_TIMEOUT: duration(10_000),
+  PACKR_PRIVATE_SCOPES: scopeList,
 });
 
 export type S3Config = {
@@ -67,6 +131,15 @@ export type S3Config = {
   secretAccessKey: string | undefined;
   forcePathStyle: boolean;
   delivery: "redirect" | "proxy";
+};
+
+export type UplinkConfig = {
+  /** Base URL of the upstream registry, without a trailing slash. */
+  url: string;
+  /** How long a fetched document is served without asking the uplink again (ms). */
+  maxAgeMs: number;
+  /** How long one uplink request may take before the cached copy is served instead (ms). */
+  timeoutMs: number;
 };
 
 export type Config = {
@@ -88,6 +161,10 @@ export type Config = {
   databaseUrl: string | undefined;
   s3: S3Config | undefined;
   secrets: { jwt?: string; session?: string; internalApi?: string; signingKey?: string };
+  /** Public packages from an upstream registry; undefined when PACKR_UPLINK_URL is empty. */
+  uplink: UplinkConfig | undefined;
+  /** Scopes (without `@`) that are Packr's even before they hold a package: never looked up upstream. */
+  privateScopes: string[];
 };
 
 /**
@@ -133,5 +210,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined,
     secrets,
+    uplink: e.PACKR_UPLINK_URL
+      ? {
+          url: e.PACKR_UPLINK_URL,
+          maxAgeMs: e.PACKR_UPLINK_MAX_AGE,
+          timeoutMs: e.PACKR_UPLINK_TIMEOUT,
+        }
+      : undefined,
+    privateScopes: e.PACKR_PRIVATE_SCOPES,
   };
 }

@@ -4,6 +4,8 @@ import { assertCanRead } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
 import { packages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { getUplinkPackument } from "../uplink/get-uplink-packument.ts";
+import { isPrivateName } from "../uplink/private-names.ts";
 import { buildPackument } from "./build-packument.ts";
 import { parsePackageName } from "./names.ts";
 import type { PackageMeta } from "./package-cache.ts";
@@ -15,6 +17,8 @@ export type PackumentResponse = {
   modifiedAt: Date;
   /** The document's bytes; callers answering 304 never need to call it. */
   load(): Promise<PackumentBytes>;
+  /** A proxied document the uplink could not confirm just now: why (the route warns the client). */
+  stale?: string;
 };
 
 const baseUrlTags = new Map<string, string>();
@@ -44,10 +48,23 @@ export async function getPackument(
   const { ctx, input } = args;
   const name = parsePackageName(input.name);
   const meta = await findPackageMeta(ctx, name.name);
+  const kind = input.abbreviated ? "abbreviated" : "full";
+  const uplink = ctx.deps.uplink;
+  // Not local: a public package from the uplink, unless the name is in a scope Packr owns
+  // (the dependency-confusion guard). Public, so anyone who may read public packages may read it.
+  if (!meta && uplink && !(await isPrivateName(ctx, uplink, name))) {
+    const { doc, stale } = await getUplinkPackument(ctx, uplink, name, kind);
+    return {
+      access: "public",
+      etag: doc.etag,
+      modifiedAt: doc.modifiedAt,
+      load: async () => doc.bytes,
+      ...(stale ? { stale } : {}),
+    };
+  }
   assertCanRead(ctx.actor, name, meta);
   if (!meta) throw notFound(name.name);
 
-  const kind = input.abbreviated ? "abbreviated" : "full";
   const baseUrl = ctx.deps.publicUrl();
   const tag = `${meta.id.slice(4)}.${meta.rev}.${kind === "full" ? "f" : "a"}.${baseUrlTag(baseUrl)}`;
   return {

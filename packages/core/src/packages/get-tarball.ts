@@ -3,6 +3,8 @@ import { assertCanRead } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
 import { versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { getUplinkTarball } from "../uplink/get-uplink-tarball.ts";
+import { isPrivateName } from "../uplink/private-names.ts";
 import { findPackageMeta } from "./get-packument.ts";
 import { parsePackageName } from "./names.ts";
 import type { TarballMeta } from "./package-cache.ts";
@@ -37,11 +39,17 @@ export async function getTarball(args: {
   const version = input.filename.slice(prefix.length, -".tgz".length);
 
   const meta = await findPackageMeta(ctx, name.name);
-  assertCanRead(ctx.actor, name, meta);
-  if (!meta) throw missing();
-  const tarball = await findTarball(ctx, meta.id, name.name, version);
-  if (!tarball) throw missing();
-  const row = { ...tarball, access: meta.access };
+  const uplink = ctx.deps.uplink;
+  let row: TarballMeta & { access: "public" | "restricted" };
+  if (!meta && uplink && !(await isPrivateName(ctx, uplink, name))) {
+    row = { ...(await getUplinkTarball(ctx, uplink, name, version)), access: "public" };
+  } else {
+    assertCanRead(ctx.actor, name, meta);
+    if (!meta) throw missing();
+    const tarball = await findTarball(ctx, meta.id, name.name, version);
+    if (!tarball) throw missing();
+    row = { ...tarball, access: meta.access };
+  }
 
   const url = await ctx.deps.blobStore.downloadUrl(row.key, input.filename);
   if (url) return { kind: "redirect", url };

@@ -4,6 +4,8 @@ import { assertCanRead } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags, packages, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { getUplinkPackument } from "../uplink/get-uplink-packument.ts";
+import { isPrivateName } from "../uplink/private-names.ts";
 import { parsePackageName } from "./names.ts";
 import { tarballUrl } from "./packument.ts";
 
@@ -23,10 +25,16 @@ export async function getVersionManifest(args: {
     .from(packages)
     .where(eq(packages.name, name.name))
     .limit(1);
+  const spec = decodeURIComponent(input.spec);
+  const uplink = ctx.deps.uplink;
+  if (!pkg && uplink && !(await isPrivateName(ctx, uplink, name))) {
+    // Rare (no stock client path uses it), so parsing the proxied document here is fine.
+    const { doc } = await getUplinkPackument(ctx, uplink, name, "full");
+    return pickVersion(JSON.parse(Buffer.from(doc.bytes.plain).toString("utf8")), name.name, spec);
+  }
   assertCanRead(ctx.actor, name, pkg ?? null);
   if (!pkg) throw new PackrError("NOT_FOUND", `Package ${name.name} is not in this registry.`);
 
-  const spec = decodeURIComponent(input.spec);
   let version = semver.valid(spec);
   if (!version) {
     const [tag] = await db
@@ -68,4 +76,22 @@ export async function getVersionManifest(args: {
     tarball: tarballUrl(ctx.deps.publicUrl(), name, version),
   };
   return { ...row.manifest, dist, ...(row.deprecated ? { deprecated: row.deprecated } : {}) };
+}
+
+/** One version of a packument by version, dist-tag or range (highest match), as npm resolves it. */
+function pickVersion(
+  doc: { versions?: Record<string, Record<string, unknown>>; "dist-tags"?: Record<string, string> },
+  name: string,
+  spec: string,
+): Record<string, unknown> {
+  const all = doc.versions ?? {};
+  const version =
+    semver.valid(spec) ??
+    doc["dist-tags"]?.[spec] ??
+    (semver.validRange(spec) ? semver.maxSatisfying(Object.keys(all), spec) : null);
+  const manifest = version ? all[version] : undefined;
+  if (!manifest) {
+    throw new PackrError("NOT_FOUND", `${name} has no version matching "${spec.slice(0, 100)}".`);
+  }
+  return manifest;
 }

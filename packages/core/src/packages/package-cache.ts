@@ -26,12 +26,21 @@ export const PACKAGE_CHANGED = "packr_package_changed";
 export class PackageCache {
   private readonly entries = new Map<string, Entry>();
   private live = false;
+  /**
+   * Scopes that hold a local package (the dependency-confusion guard never asks the uplink about
+   * them). Loaded once per subscription; a scope can only ever join it (package rows are never
+   * deleted), so every change notice just adds its scope — including notices that arrive while
+   * the set is being loaded, which `noticedScopes` keeps for the merge.
+   */
+  private scopes: Set<string> | null = null;
+  private readonly noticedScopes = new Set<string>();
 
   constructor(private readonly maxEntries = 50_000) {}
 
   /** Called when the NOTIFY subscription is (re)established. */
   resume(): void {
     this.entries.clear();
+    this.scopes = null;
     this.live = true;
   }
 
@@ -39,10 +48,28 @@ export class PackageCache {
   suspend(): void {
     this.live = false;
     this.entries.clear();
+    this.scopes = null;
   }
 
   invalidate(name: string): void {
     this.entries.delete(name);
+    if (name.startsWith("@")) {
+      const scope = name.slice(1, name.indexOf("/")).toLowerCase();
+      this.noticedScopes.add(scope);
+      this.scopes?.add(scope);
+    }
+  }
+
+  /** `undefined`: not known (load the scopes with `setOwnedScopes`, or ask the database). */
+  ownsScope(scope: string): boolean | undefined {
+    return this.live && this.scopes ? this.scopes.has(scope.toLowerCase()) : undefined;
+  }
+
+  setOwnedScopes(scopes: Iterable<string>): void {
+    if (!this.live) return;
+    const set = new Set([...scopes].map((s) => s.toLowerCase()));
+    for (const s of this.noticedScopes) set.add(s);
+    this.scopes = set;
   }
 
   /** `undefined`: not cached; `null`: cached as absent. */

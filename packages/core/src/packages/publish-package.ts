@@ -9,6 +9,7 @@ import { distTags, packageMaintainers, packages, versions } from "../db/schema/i
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { sha512Hex, tarballKey } from "../storage/blob-store.ts";
+import { assertNotUpstream } from "../uplink/assert-not-upstream.ts";
 import { revString } from "./build-packument.ts";
 import {
   abbreviateVersion,
@@ -64,6 +65,7 @@ export async function publishPackage(args: {
   const [version, rawManifest] = onlyVersion(body.versions, name);
   const bytes = attachmentBytes(body._attachments, name, version);
   const { integrity, shasum } = verifyIntegrity(bytes, rawManifest, name, version);
+  await assertNotUpstream(ctx, name, token);
 
   const key = tarballKey(sha512Hex(bytes));
   await ctx.deps.blobStore.put(key, bytes, "application/octet-stream");

@@ -8,6 +8,7 @@ import { RateLimiter } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
 import { SessionSigner } from "../auth/sessions.ts";
 import { TokenService } from "../auth/tokens.ts";
+import type { UplinkConfig } from "../config/config.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
 import { users } from "../db/schema/index.ts";
@@ -16,6 +17,7 @@ import { PACKAGE_CHANGED, PackageCache } from "../packages/package-cache.ts";
 import { PackumentCache } from "../packages/packument-cache.ts";
 import { RegistrySigner } from "../signing/registry-signer.ts";
 import { FsBlobStore } from "../storage/fs-blob-store.ts";
+import { Uplink } from "../uplink/uplink.ts";
 
 /** One key per test process: generating a P-256 key per suite is cheap, but needless. */
 const TEST_SIGNING_KEY = generateKeyPairSync("ec", { namedCurve: "P-256" })
@@ -56,6 +58,8 @@ export async function createTestDeps(
   driver: "pglite" | "postgres" = "pglite",
   /** Open this PostgreSQL database instead of a scratch one (a second "instance" on shared data). */
   sharedUrl?: string,
+  /** An uplink (tests point it at another Packr on loopback; never the internet). */
+  opts: { uplink?: UplinkConfig; privateScopes?: string[]; publicUrl?: string } = {},
 ): Promise<TestDeps> {
   const blobDir = await mkdtemp(path.join(os.tmpdir(), "packr-core-"));
   const base = process.env.DATABASE_URL;
@@ -80,7 +84,8 @@ export async function createTestDeps(
     packumentCache: new PackumentCache(),
     packageCache,
     signer: new RegistrySigner(TEST_SIGNING_KEY),
-    publicUrl: () => "http://registry.test",
+    uplink: opts.uplink ? new Uplink(opts.uplink, opts.privateScopes) : undefined,
+    publicUrl: () => opts.publicUrl ?? "http://registry.test",
     now: () => new Date(),
     sessions: new SessionSigner("test-session-secret"),
     rateLimiter: new RateLimiter(),
@@ -186,3 +191,4 @@ export async function tokenContext(
   return { deps, actor: await deps.tokens.verify(token), requestId: "test", token };
 }
 export { type LocalS3, startLocalS3 } from "./s3rver.ts";
+export { startUplinkServer, type UplinkRequest, type UplinkServer } from "./uplink-server.ts";

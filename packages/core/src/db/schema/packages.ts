@@ -143,11 +143,40 @@ export const trustedPublishers = pgTable("trusted_publishers", {
   createdAt: tstz("created_at").notNull().defaultNow(),
 });
 
-/** Public packuments fetched from the uplink, kept with their validators for revalidation. */
-export const uplinkCache = pgTable("uplink_cache", {
-  name: text("name").primaryKey(),
-  etag: text("etag"),
-  lastModified: text("last_modified"),
-  body: bytea("body").notNull(),
-  fetchedAt: tstz("fetched_at").notNull().defaultNow(),
-});
+/**
+ * Packuments of public packages fetched from the uplink, one row per name and document kind (full
+ * or abbreviated, whichever clients asked for), with the uplink's validators for revalidation.
+ * `body` is the uplink's document as received, gzipped: tarball URLs and signatures are rewritten
+ * when it is served, so a change of PACKR_PUBLIC_URL needs no rewrite of the table.
+ */
+export const uplinkCache = pgTable(
+  "uplink_cache",
+  {
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ["full", "abbreviated"] }).notNull(),
+    etag: text("etag"),
+    lastModified: text("last_modified"),
+    body: bytea("body").notNull(),
+    /** When the uplink last confirmed this document (a 200 or a 304). */
+    fetchedAt: tstz("fetched_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.kind] })],
+);
+
+/**
+ * Tarballs of uplink packages, fetched on first request, verified against the uplink's
+ * `dist.integrity` and kept in the blob store under the same content address a publish would use.
+ */
+export const uplinkTarballs = pgTable(
+  "uplink_tarballs",
+  {
+    name: text("name").notNull(),
+    version: text("version").notNull(),
+    tarballKey: text("tarball_key").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    /** sha512 SRI of the stored bytes. */
+    integrity: text("integrity").notNull(),
+    fetchedAt: tstz("fetched_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.version] })],
+);

@@ -1,0 +1,136 @@
+import { createHash } from "node:crypto";
+import { and, eq } from "drizzle-orm";
+import type { ServiceContext } from "../context.ts";
+import { uplinkTarballs } from "../db/schema/index.ts";
+import { PackrError } from "../errors.ts";
+import type { PackageName } from "../packages/names.ts";
+import { tarballKey } from "../storage/blob-store.ts";
+import { getUplinkPackument, UPLINK_RETRY_AFTER_SECONDS } from "./get-uplink-packument.ts";
+import type { StoredTarball, Uplink, UpstreamDist } from "./uplink.ts";
+import { requestUplink, UplinkFailure } from "./uplink-http.ts";
+
+/** The largest tarball taken from the uplink. */
+const MAX_TARBALL_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The blob of a public package's tarball: from the process cache or `uplink_tarballs`, else
+ * fetched from where the uplink's document says it is, checked against that document's
+ * `dist.integrity` (or `shasum` for packages older than integrity), and stored in the blob store
+ * under its content address — so the next install needs no uplink at all. The version must be in
+ * the current (possibly stale) document: a version the uplink withdrew is not served.
+ */
+export async function getUplinkTarball(
+  ctx: ServiceContext,
+  uplink: Uplink,
+  name: PackageName,
+  version: string,
+): Promise<StoredTarball> {
+  // The smaller document is enough to know the version and its hashes; use the full one if that
+  // is what this process holds already.
+  const kind =
+    uplink.getDoc(name.name, "full") && !uplink.getDoc(name.name, "abbreviated")
+      ? "full"
+      : "abbreviated";
+  const { doc } = await getUplinkPackument(ctx, uplink, name, kind);
+  const dist = doc.dists.get(version);
+  if (!dist) {
+    throw new PackrError(
+      "NOT_FOUND",
+      `${name.name}@${version} is not on the uplink (${uplink.url}); its tarball cannot be served.`,
+    );
+  }
+  const cached = uplink.getTarball(name.name, version);
+  if (cached && sameBytes(cached, dist)) return cached;
+  return uplink.shared(`tgz:${name.name}@${version}`, () =>
+    storeTarball(ctx, uplink, name, version, dist),
+  );
+}
+
+async function storeTarball(
+  ctx: ServiceContext,
+  uplink: Uplink,
+  name: PackageName,
+  version: string,
+  dist: UpstreamDist,
+): Promise<StoredTarball> {
+  const { db, blobStore } = ctx.deps;
+  const [row] = await db
+    .select()
+    .from(uplinkTarballs)
+    .where(and(eq(uplinkTarballs.name, name.name), eq(uplinkTarballs.version, version)));
+  if (row && sameBytes({ integrity: row.integrity }, dist)) {
+    const stored = { key: row.tarballKey, size: row.size, integrity: row.integrity };
+    uplink.setTarball(name.name, version, stored);
+    return stored;
+  }
+
+  let bytes: Buffer;
+  try {
+    const answer = await requestUplink(uplink, dist.url, {
+      maxBytes: MAX_TARBALL_BYTES,
+      timeoutMs: Math.max(uplink.timeoutMs * 6, 60_000),
+    });
+    if (answer.status === 404 || answer.status === 410) {
+      throw new PackrError(
+        "NOT_FOUND",
+        `The uplink has no tarball for ${name.name}@${version} (${answer.status}).`,
+      );
+    }
+    if (answer.status !== 200) throw new UplinkFailure(`the uplink answered ${answer.status}`);
+    bytes = answer.body;
+  } catch (err) {
+    if (!(err instanceof UplinkFailure)) throw err;
+    throw new PackrError(
+      "UNAVAILABLE",
+      `The tarball of ${name.name}@${version} is not cached here and ${err.message}; try again shortly.`,
+      { details: { retryAfter: UPLINK_RETRY_AFTER_SECONDS } },
+    );
+  }
+
+  const sha512 = createHash("sha512").update(bytes);
+  const hex = sha512.copy().digest("hex");
+  const integrity = `sha512-${sha512.digest("base64")}`;
+  const expected = sha512Of(dist.integrity);
+  const verified = expected
+    ? expected === integrity
+    : dist.shasum !== null &&
+      dist.shasum.toLowerCase() === createHash("sha1").update(bytes).digest("hex");
+  if (!verified) {
+    throw new PackrError(
+      "BAD_GATEWAY",
+      `The uplink's tarball of ${name.name}@${version} does not match the integrity its own document declares; it was not stored or served.`,
+    );
+  }
+  const key = tarballKey(hex);
+  await blobStore.put(key, bytes, "application/octet-stream");
+  const stored = { key, size: bytes.byteLength, integrity };
+  await db
+    .insert(uplinkTarballs)
+    .values({
+      name: name.name,
+      version,
+      tarballKey: key,
+      size: stored.size,
+      integrity,
+      fetchedAt: ctx.deps.now(),
+    })
+    .onConflictDoUpdate({
+      target: [uplinkTarballs.name, uplinkTarballs.version],
+      set: { tarballKey: key, size: stored.size, integrity, fetchedAt: ctx.deps.now() },
+    });
+  uplink.setTarball(name.name, version, stored);
+  return stored;
+}
+
+/** The sha512 entry of an SRI string (`sha512-…`, possibly among others), or null. */
+function sha512Of(sri: string | null): string | null {
+  if (!sri) return null;
+  const hit = sri.split(/\s+/).find((h) => h.startsWith("sha512-"));
+  return hit ? (hit.split("?")[0] ?? null) : null;
+}
+
+/** Stored bytes still answer the document (a sha1-only document was checked when they were stored). */
+function sameBytes(stored: { integrity: string }, dist: UpstreamDist): boolean {
+  const expected = sha512Of(dist.integrity);
+  return expected === null || expected === stored.integrity;
+}

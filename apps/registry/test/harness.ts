@@ -204,3 +204,66 @@ export async function seedTokens(dataDir: string, specs: SeedToken[]): Promise<s
     await runtime.close();
   }
 }
+
+export type ServedRegistry = {
+  registry: TestRegistry;
+  url: string;
+  /** Requests the served registry received (method and path), in order. */
+  requests: { method: string; path: string; headers: Headers }[];
+  /** Delay every answer (a slow uplink). */
+  delayMs: number;
+  stop(): Promise<void>;
+  /** Listen again on the same port after `stop`. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+};
+
+/**
+ * A whole second registry served on 127.0.0.1 — what suites use as the uplink of the registry
+ * they test, so the uplink is real Packr and never the internet. Its public URL is its loopback
+ * address, so the tarball URLs in its documents are fetchable.
+ */
+export async function serveTestRegistry(env: Record<string, string> = {}): Promise<ServedRegistry> {
+  const { serve } = await import("@hono/node-server");
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const registry = await createTestRegistry({ PACKR_PUBLIC_URL: url, ...env });
+  const state: ServedRegistry = {
+    registry,
+    url,
+    requests: [],
+    delayMs: 0,
+    stop: async () => {},
+    start: async () => {},
+    close: async () => {},
+  };
+  const fetchHandler = async (req: Request) => {
+    state.requests.push({
+      method: req.method,
+      path: new URL(req.url).pathname,
+      headers: req.headers,
+    });
+    if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
+    return registry.app.fetch(req);
+  };
+  let server: ReturnType<typeof serve> | undefined;
+  state.start = async () => {
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch: fetchHandler, port, hostname: "127.0.0.1" }, () => resolve());
+    });
+  };
+  state.stop = () =>
+    new Promise((resolve) => {
+      const s = server as unknown as { close(cb: () => void): void; closeAllConnections?(): void };
+      if (!s) return resolve();
+      server = undefined;
+      s.close(() => resolve());
+      s.closeAllConnections?.();
+    });
+  state.close = async () => {
+    await state.stop();
+    await registry.close();
+  };
+  await state.start();
+  return state;
+}

@@ -33,7 +33,6 @@ export async function requestUplink(
     timeoutMs?: number;
   },
 ): Promise<UplinkAnswer> {
-  uplink.requests += 1;
   const timeoutMs = init.timeoutMs ?? uplink.timeoutMs;
   let res: Response;
   try {

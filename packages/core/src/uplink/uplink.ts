@@ -38,8 +38,6 @@ export class Uplink {
   readonly maxAgeMs: number;
   readonly timeoutMs: number;
   readonly privateScopes: ReadonlySet<string>;
-  /** Requests sent to the uplink by this process (tests and /health read it). */
-  requests = 0;
 
   private readonly docs = new Map<string, ProxiedDoc>();
   private docBytes = 0;

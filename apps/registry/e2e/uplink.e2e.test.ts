@@ -234,7 +234,7 @@ describe("with the uplink down", () => {
     expect(expectSuccess(await clients.nodeEval(PRINT, { cwd: dir })).stdout.trim()).toBe(EXPECTED);
     const res = await fetch(`${packr.url}/pub-lib`);
     expect(res.status).toBe(200);
-    expect(res.headers.get("warning")).toBe('110 packr "Response is stale"');
+    expect(res.headers.get("warning")).toBe('110 - "Response is stale"');
   });
 
   it("pnpm install --frozen-lockfile and yarn install --immutable, cold caches, succeed", async () => {

@@ -126,7 +126,7 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
   });
   if (doc.stale) {
     // RFC 9111 §5.5 (obsoleted, still what caches and people read) and npm's own notice line.
-    headers.set("Warning", '110 packr "Response is stale"');
+    headers.set("Warning", '110 - "Response is stale"');
     headers.set("npm-notice", headerText(`Packr served its cached copy of ${name}: ${doc.stale}.`));
   }
   const ifNoneMatch = c.req.header("if-none-match");

@@ -57,7 +57,7 @@ export const security = new Hono<AppEnv>()
 function auditResponse(c: Context<AppEnv>, answer: AuditAnswer<unknown>): Response {
   const headers: Record<string, string> = {};
   if (answer.warning) {
-    headers.Warning = `199 packr "${headerText(answer.warning).replace(/"/g, "'")}"`;
+    headers.Warning = `199 - "${headerText(answer.warning).replace(/"/g, "'")}"`;
     headers["npm-notice"] = headerText(answer.warning);
   }
   return c.json(answer.report as Record<string, unknown>, 200, headers);

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RateLimiter } from "../src/auth/rate-limiter.ts";
 import type { ServiceContext } from "../src/context.ts";
-import { oauthAccounts, users } from "../src/db/schema/index.ts";
+import { deviceCodes, oauthAccounts, users } from "../src/db/schema/index.ts";
 import { authorizeDevice } from "../src/device/authorize-device.ts";
 import { decideDeviceCode, describeDeviceCode } from "../src/device/device-decisions.ts";
 import { pollDevice } from "../src/device/poll-device.ts";
@@ -228,6 +228,17 @@ describe.each(testDrivers())("sessions and the device flow on %s", (driver) => {
     expect(
       (await failure(describeDeviceCode({ ctx: p, input: { userCode: "BBBB-BBBC" } }))).code,
     ).toBe("LIMIT_EXCEEDED");
+  });
+
+  it("sweeps codes that died more than a day ago when new ones are made", async () => {
+    const old = await authorizeDevice({ ctx: at(system, "10.7.0.1"), input: {} });
+    clock += 2 * 86400_000;
+    await authorizeDevice({ ctx: at(system, "10.7.0.1"), input: {} });
+    const left = await deps.db
+      .select()
+      .from(deviceCodes)
+      .where(eq(deviceCodes.userCode, old.userCode));
+    expect(left).toHaveLength(0);
   });
 
   it("normalizes what people type", () => {

@@ -1,3 +1,4 @@
+import { lt } from "drizzle-orm";
 import { z } from "zod";
 import { RATE_LIMITS } from "../auth/rate-limiter.ts";
 import type { ServiceContext } from "../context.ts";
@@ -51,6 +52,11 @@ export async function authorizeDevice(args: {
   const { identity } = ctx.deps;
   const deviceCode = newDeviceCode();
   const now = ctx.deps.now();
+  // Sweep codes dead for a day (kept that long for the approval page's answers), so the table and
+  // the space of taken user codes stay small; authorizations are rate-limited, so this is rare work.
+  await ctx.deps.db
+    .delete(deviceCodes)
+    .where(lt(deviceCodes.expiresAt, new Date(now.getTime() - 24 * 3600_000)));
   const expiresAt = new Date(now.getTime() + identity.deviceCodeTtlSeconds * 1000);
   for (let attempt = 0; ; attempt++) {
     const userCode = newUserCode();

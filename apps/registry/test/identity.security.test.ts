@@ -449,3 +449,42 @@ describe("npm token API refusals", () => {
     );
   });
 });
+
+// Two registry instances on one PostgreSQL database, as in the scale-out deployment.
+describe.runIf(process.env.DATABASE_URL)("revocation across registry instances", () => {
+  it("a token revoked through instance A is refused by instance B within 5 seconds", async () => {
+    const { createScratchDatabase } = await import("@packr/core/testing");
+    const shared = await createScratchDatabase(process.env.DATABASE_URL ?? "");
+    const env = {
+      DATABASE_URL: shared.url,
+      JWT_SECRET: "shared-jwt-secret-for-two-instances",
+      INTERNAL_API_SECRET: "shared-internal-secret",
+      SESSION_SECRET: "shared-session-secret",
+    };
+    const a = await createTestRegistry(env);
+    const b = await createTestRegistry(env);
+    try {
+      const login = await a.login("admin", "admin-password-1");
+      const made = (await (
+        await client(a.app, login).post("/api/v1/admin/tokens", { name: "x", role: "ci-readonly" })
+      ).json()) as { id: string; token: string };
+      expect((await client(b.app, made.token).get("/-/whoami")).status).toBe(200);
+      expect((await client(a.app, login).delete(`/api/v1/admin/tokens/${made.id}`)).status).toBe(
+        204,
+      );
+      await expectError(await client(a.app, made.token).get("/-/whoami"), 401, "TOKEN_REVOKED");
+      const started = Date.now();
+      let status = 200;
+      while (status === 200 && Date.now() - started < 5_000) {
+        status = (await client(b.app, made.token).get("/-/whoami")).status;
+        if (status === 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(401);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await a.close();
+      await b.close();
+      await shared.drop();
+    }
+  });
+});

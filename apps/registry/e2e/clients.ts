@@ -230,6 +230,18 @@ export function runWithPty(
   });
 }
 
+/** pnpm 10 commands that run npm with the same arguments (pnpm's passthrough list). */
+const NPM_PASSTHROUGH = new Set([
+  "access",
+  "search",
+  "star",
+  "stars",
+  "unstar",
+  "view",
+  "info",
+  "owner",
+]);
+
 /** A client's private home and cache; `Sandbox.create` for a fresh one per invocation. */
 export type Sandbox = { home: string; cache: string };
 
@@ -271,8 +283,9 @@ export class Clients {
     const sb = opts.sandbox ?? (await this.sandbox());
     // `pnpm publish` and `pnpm audit` reject --store-dir/--cache-dir; they store nothing, and
     // HOME is fresh anyway.
+    // Commands pnpm 10 hands to npm (search, star, access, view, …) would read the flags as arguments.
     const storeFlags =
-      args[0] === "publish" || args[0] === "audit"
+      args[0] === "publish" || args[0] === "audit" || NPM_PASSTHROUGH.has(args[0] ?? "")
         ? []
         : [
             "--store-dir",

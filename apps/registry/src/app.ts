@@ -6,11 +6,13 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFoundResponse } from "./http-errors.ts";
 import { createApi } from "./routes/api.ts";
+import { access } from "./routes/access.ts";
 import { distTags } from "./routes/dist-tags.ts";
 import { health } from "./routes/health.ts";
 import { keys } from "./routes/keys.ts";
 import { npmTokens } from "./routes/npm-tokens.ts";
 import { packageRoute } from "./routes/packages.ts";
+import { search } from "./routes/search.ts";
 import { security } from "./routes/security.ts";
 import { session } from "./routes/session.ts";
 import type { Runtime } from "./runtime.ts";
@@ -66,6 +68,8 @@ export function createApp(runtime: Runtime) {
   app.route("/", npmTokens);
   app.route("/", security);
   app.route("/", keys);
+  app.route("/", search);
+  app.route("/", access);
   app.on(
     "PUT",
     "*",

@@ -1,5 +1,6 @@
 import path from "node:path";
 import {
+  backfillSearchDocuments,
   type Config,
   createBlobStore,
   type DatabaseHandle,
@@ -41,6 +42,8 @@ export async function createRuntime(
         driver: "pglite",
         dataDir: opts.inMemory ? undefined : path.join(config.dataDir, "db"),
       });
+  // Search documents for packages changed before they existed (a no-op query once they all have one).
+  await backfillSearchDocuments(database.db);
   const tokens = new TokenService(database.db, secrets.jwt);
   const packageCache = new PackageCache();
   await database.listen(

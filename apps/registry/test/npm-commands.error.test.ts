@@ -36,7 +36,8 @@ describe("npm commands beyond publish: bad input gets a clear 4xx", () => {
     await expectError(await api.delete(`${base}/nope`), 404, "NOT_FOUND");
     await expectError(await api.put(`${base}/beta`, '"9.9.9"'), 404, "NOT_FOUND");
     await expectError(await api.put(`${base}`, '"1.0.0"'), 404, "NOT_FOUND");
-    await expectError(await api.get("/-/package/err-pkg/collaborators"), 404, "NOT_FOUND");
+    await expectError(await api.get("/-/package/err-pkg/maintainers-of"), 404, "NOT_FOUND");
+    await expectError(await api.put("/-/package/err-pkg/visibility", {}), 404, "NOT_FOUND");
     await expectError(await api.get(`${base}/beta/extra`), 404, "NOT_FOUND");
     await expectError(
       await api.get("/-/package/bad%01name/dist-tags"),
@@ -46,7 +47,7 @@ describe("npm commands beyond publish: bad input gets a clear 4xx", () => {
     await expectError(await api.get("/-/package/%E0%A4%A/dist-tags"), 400, "INVALID_PACKAGE_NAME");
   });
 
-  it("deprecate: unknown versions 404, non-string messages 400; star is not supported yet", async () => {
+  it("deprecate: unknown versions 404, non-string messages 400; a star body with more keys is a malformed publish", async () => {
     const api = client(reg.app, alice);
     await expectError(
       await api.put("/err-pkg", { _id: "err-pkg", versions: { "9.9.9": { deprecated: "x" } } }),
@@ -58,12 +59,12 @@ describe("npm commands beyond publish: bad input gets a clear 4xx", () => {
       400,
       "VALIDATION",
     );
-    const star = await expectError(
-      await api.put("/err-pkg", { _id: "err-pkg", _rev: "1-x", users: { alice: true } }),
+    const notStar = await expectError(
+      await api.put("/err-pkg", { _id: "err-pkg", _rev: "1-x", users: { alice: true }, name: "x" }),
       400,
       "VALIDATION",
     );
-    expect(star.error).toMatch(/Stars are not supported yet/);
+    expect(notStar.error).toMatch(/Invalid publish body/);
   });
 
   it("the _rev writes: a stale revision is 409, a body of neither kind 400, wrong methods 404", async () => {

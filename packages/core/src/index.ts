@@ -1,3 +1,12 @@
+export {
+  type AccessList,
+  listCollaborators,
+  listOrgPackages,
+  listUserPackages,
+} from "./access/list-access.ts";
+export { getPackageVisibility } from "./access/package-visibility.ts";
+export { type SetAccessResult, setPackageAccess } from "./access/set-package-access.ts";
+export { refuseTeams } from "./access/teams.ts";
 export { generatePassword, hashPassword, verifyPassword } from "./auth/passwords.ts";
 export {
   assertCanRead,
@@ -67,6 +76,13 @@ export { unpublishPackage } from "./packages/unpublish-package.ts";
 export type { UnpublishResult } from "./packages/unpublish-rules.ts";
 export { UNPUBLISH_WINDOW_HOURS } from "./packages/unpublish-rules.ts";
 export { unpublishVersions } from "./packages/unpublish-versions.ts";
+export { backfillSearchDocuments } from "./search/search-document.ts";
+export {
+  type SearchInput,
+  type SearchResult,
+  searchPackages,
+} from "./search/search-packages.ts";
+export { parseSearchText, type SearchQuery } from "./search/search-query.ts";
 export { type AuditAnswer, auditBulk, type BulkAdvisories } from "./security/audit-bulk.ts";
 export { type AuditReport, auditQuick } from "./security/audit-quick.ts";
 export { authenticateSession } from "./sessions/authenticate-session.ts";
@@ -79,6 +95,8 @@ export {
 } from "./sessions/create-session.ts";
 export { endSession } from "./sessions/end-session.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
+export { type StarResult, starPackage } from "./stars/star-package.ts";
+export { type StarredRows, starredByUser } from "./stars/starred-by-user.ts";
 export * from "./storage/index.ts";
 export { createNpmToken, mapNpmTokenRequest } from "./tokens/create-npm-token.ts";
 export { type CreatedToken, CreateTokenInput, createToken } from "./tokens/create-token.ts";

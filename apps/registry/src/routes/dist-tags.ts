@@ -3,14 +3,17 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { parsePackageApiPath } from "../package-path.ts";
 import { readJson } from "../read-json.ts";
+import { packageAccessRoute } from "./access.ts";
 
 /**
  * `/-/package/<name>/dist-tags[/<tag>]` (npm dist-tag, pnpm dist-tag via npm, yarn npm tag;
  * protocol §3.4). The name arrives as `@scope%2fname` or `@scope/name`, so the raw path is parsed
  * here rather than by the router.
  */
-export const distTags = new Hono<AppEnv>().on(["GET", "PUT", "DELETE"], "/-/package/*", (c) =>
-  packageApiRoute(c),
+export const distTags = new Hono<AppEnv>().on(
+  ["GET", "PUT", "POST", "DELETE"],
+  "/-/package/*",
+  (c) => packageApiRoute(c),
 );
 
 async function packageApiRoute(c: Context<AppEnv>): Promise<Response> {
@@ -22,6 +25,10 @@ async function packageApiRoute(c: Context<AppEnv>): Promise<Response> {
   const ctx = c.get("ctx");
   const { name, rest } = target;
   const [what, tag, ...extra] = rest;
+  if (rest.length === 1) {
+    const answered = await packageAccessRoute(c, name, what);
+    if (answered) return answered;
+  }
   if (what === "dist-tags" && extra.length === 0) {
     const method = c.req.method;
     if (method === "GET" && (tag === undefined || tag === "")) {

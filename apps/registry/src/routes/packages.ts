@@ -7,6 +7,7 @@ import {
   getVersionManifest,
   PackrError,
   publishPackage,
+  starPackage,
   unpublishPackage,
   unpublishVersions,
 } from "@packr/core";
@@ -62,7 +63,7 @@ export async function packageRoute(c: Context<AppEnv>): Promise<Response> {
 
 /**
  * The writes under a package name, told apart by path and body (protocol §6): publish, deprecate
- * and (not yet) star on `PUT /<name>`; unpublish of versions and owner changes on
+ * and star on `PUT /<name>`; unpublish of versions and owner changes on
  * `PUT /<name>/-rev/<rev>`; unpublish of the whole package and tarball deletion on DELETE.
  */
 async function writeRoute(c: Context<AppEnv>, target: PackagePath): Promise<Response> {
@@ -74,10 +75,7 @@ async function writeRoute(c: Context<AppEnv>, target: PackagePath): Promise<Resp
       case "deprecate":
         return c.json(await deprecateVersions({ ctx, input: { name, body } }), 200);
       case "star":
-        throw new PackrError(
-          "VALIDATION",
-          "Stars are not supported yet on this registry (npm star / unstar).",
-        );
+        return c.json(await starPackage({ ctx, input: { name, body } }), 200);
       case "publish": {
         const result = await publishPackage({ ctx, input: { name, body } });
         return c.json(result, result.idempotent ? 200 : 201);
@@ -128,6 +126,14 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
     // RFC 9111 §5.5 (obsoleted, still what caches and people read) and npm's own notice line.
     headers.set("Warning", '110 - "Response is stale"');
     headers.set("npm-notice", headerText(`Packr served its cached copy of ${name}: ${doc.stale}.`));
+  }
+  // npm prints npm-notice only for a response it did not store in its cache (npm-registry-fetch
+  // skips any response make-fetch-happen marked x-local-cache, which it does on every store), so
+  // a notice goes with no-store: a package deprecated as a whole trades revalidation for telling
+  // every client so.
+  if (doc.notice) {
+    headers.set("npm-notice", headerText(doc.notice));
+    headers.set("Cache-Control", doc.access === "public" ? "no-store" : "private, no-store");
   }
   const ifNoneMatch = c.req.header("if-none-match");
   if (ifNoneMatch?.split(",").some((t) => t.trim() === doc.etag || t.trim() === "*")) {

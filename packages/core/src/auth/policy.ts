@@ -59,6 +59,14 @@ export function assertCanRead(
 ): void {
   if (pkg?.access === "public") return;
   if (pkg === null && (actor.type !== "anonymous" || name.scope === null)) return;
-  if (actor.type === "system") return;
+  if (canReadRestricted(actor)) return;
   requirePermission(actor, "read", `read ${name.name}`);
 }
+
+/**
+ * Whether restricted packages are visible to this caller at all: the rule of `assertCanRead`, for
+ * listings (search, stars, access lists) that filter many packages in SQL instead of asking per
+ * package.
+ */
+export const canReadRestricted = (actor: Actor): boolean =>
+  actor.type === "system" || (actor.type === "token" && actor.permissions.includes("read"));

@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
@@ -63,7 +64,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     };
   }
   if (options.dataDir) await mkdir(path.dirname(options.dataDir), { recursive: true });
-  const client = new PGlite(options.dataDir);
+  // pg_trgm (trigram matching for npm search) ships with PGlite as a loadable extension; the
+  // migration's CREATE EXTENSION needs it loaded first. PostgreSQL has it in its contrib package.
+  // (Only PGlite.create loads extensions here; `new PGlite(dir, { extensions })` did not.)
+  const client = await PGlite.create({ dataDir: options.dataDir, extensions: { pg_trgm } });
   const pdb = drizzlePglite(client, { schema });
   await migratePglite(pdb, { migrationsFolder: MIGRATIONS });
   return {

@@ -3,7 +3,14 @@ import { promisify } from "node:util";
 import { gzip as gzipCb } from "node:zlib";
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { distTags, packageMaintainers, packages, users, versions } from "../db/schema/index.ts";
+import {
+  distTags,
+  packageMaintainers,
+  packageStars,
+  packages,
+  users,
+  versions,
+} from "../db/schema/index.ts";
 import type { PackageName } from "./names.ts";
 import { assemblePackument, type PackumentKind } from "./packument.ts";
 import type { PackumentBytes } from "./packument-cache.ts";
@@ -35,7 +42,7 @@ export async function buildPackument(
         .where(eq(packages.id, args.packageId));
       if (!pkg || pkg.rev !== args.rev) return null;
       const jsonColumn = args.kind === "full" ? versions.fullJson : versions.abbreviatedJson;
-      const [entries, tags, owners] = await Promise.all([
+      const [entries, tags, owners, stars] = await Promise.all([
         tx
           .select({
             version: versions.version,
@@ -57,6 +64,14 @@ export async function buildPackument(
               .innerJoin(users, eq(users.id, packageMaintainers.userId))
               .where(eq(packageMaintainers.packageId, args.packageId))
               .orderBy(asc(packageMaintainers.createdAt))
+          : Promise.resolve([]),
+        args.kind === "full"
+          ? tx
+              .select({ name: users.name })
+              .from(packageStars)
+              .innerJoin(users, eq(users.id, packageStars.userId))
+              .where(eq(packageStars.packageId, args.packageId))
+              .orderBy(asc(users.name))
           : Promise.resolve([]),
       ]);
       const tagMap = Object.fromEntries(tags.map((t) => [t.tag, t.version]));
@@ -80,6 +95,7 @@ export async function buildPackument(
         distTags: tagMap,
         // npm prints `name <email>`; an empty email reads better there than "undefined".
         maintainers: owners.map((o) => ({ name: o.name, email: o.email ?? "" })),
+        starredBy: stars.map((s) => s.name),
         latest: latest ?? null,
         baseUrl: args.baseUrl,
       });

@@ -15,6 +15,11 @@ export type PackumentResponse = {
   access: "public" | "restricted";
   etag: string;
   modifiedAt: Date;
+  /**
+   * An operator message for npm's `npm-notice` header (npm prints it on every response): today,
+   * that the whole package is deprecated. From the cached package row: it costs no query.
+   */
+  notice: string | null;
   /** The document's bytes; callers answering 304 never need to call it. */
   load(): Promise<PackumentBytes>;
   /** A proxied document the uplink could not confirm just now: why (the route warns the client). */
@@ -72,6 +77,7 @@ export async function getPackument(
     // Weak: the same document is served plain and gzipped (RFC 9110 §8.8.1).
     etag: `W/"${tag}"`,
     modifiedAt: meta.modifiedAt,
+    notice: meta.deprecated === null ? null : `${name.name} is deprecated: ${meta.deprecated}`,
     async load() {
       const bytes = await ctx.deps.packumentCache.getOrBuild(tag, () =>
         buildPackument(ctx.deps.db, { packageId: meta.id, rev: meta.rev, name, kind, baseUrl }),
@@ -105,6 +111,7 @@ export async function findPackageMeta(
       access: packages.access,
       rev: packages.rev,
       modifiedAt: packages.modifiedAt,
+      deprecated: packages.deprecated,
     })
     .from(packages)
     .where(eq(packages.name, name))

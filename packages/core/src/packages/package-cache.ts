@@ -6,6 +6,8 @@ export type PackageMeta = {
   access: "public" | "restricted";
   rev: number;
   modifiedAt: Date;
+  /** The package-level deprecation message (every live version deprecated), for npm-notice. */
+  deprecated: string | null;
 };
 
 export type TarballMeta = { key: string; size: number; integrity: string };

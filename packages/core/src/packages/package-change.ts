@@ -3,6 +3,7 @@ import { isAdminToken } from "../auth/policy.ts";
 import type { ServiceContext, TokenActor, Tx } from "../context.ts";
 import { packageMaintainers, packages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { refreshSearchDocument } from "../search/search-document.ts";
 import { revString } from "./build-packument.ts";
 import { notFound } from "./get-packument.ts";
 import type { PackageName } from "./names.ts";
@@ -22,19 +23,33 @@ export async function lockPackage(tx: Tx, name: PackageName): Promise<PackageRow
   return pkg;
 }
 
-/** Record that the locked package changed; returns its new revision. */
+/**
+ * Record that the locked package changed; returns its new revision. Unless told otherwise the
+ * change is also one of content: `time.modified` moves and the search document and package-level
+ * deprecation are rewritten here, in the change's transaction. Stars and visibility changes are
+ * not content changes (`content: false`): they bump the revision (the documents' ETags and the
+ * caches follow it) but leave `modified` and the search document alone.
+ */
 export async function bumpRevision(
   tx: Tx,
   pkg: PackageRow,
   name: PackageName,
   now: Date,
   set: Partial<Pick<PackageRow, "description" | "access">> = {},
+  opts: { content?: boolean } = {},
 ): Promise<number> {
+  const content = opts.content ?? true;
   const [row] = await tx
     .update(packages)
-    .set({ ...set, rev: sql`${packages.rev} + 1`, modifiedAt: now, updatedAt: now })
+    .set({
+      ...set,
+      rev: sql`${packages.rev} + 1`,
+      ...(content ? { modifiedAt: now } : {}),
+      updatedAt: now,
+    })
     .where(eq(packages.id, pkg.id))
     .returning({ rev: packages.rev });
+  if (content) await refreshSearchDocument(tx, pkg);
   await announcePackageChange(tx, name.name);
   return row?.rev ?? pkg.rev + 1;
 }

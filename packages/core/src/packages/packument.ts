@@ -22,6 +22,8 @@ export type PackumentInput = {
   entries: readonly PackumentEntry[];
   distTags: Readonly<Record<string, string>>;
   maintainers: readonly Person[];
+  /** Users who starred the package (npm star): `users` in the full document. */
+  starredBy?: readonly string[];
   /** Top-level fields copied from the `latest` version's manifest, and its readme. */
   latest: { manifest: Record<string, unknown>; readme: string | null } | null;
   baseUrl: string;
@@ -87,6 +89,9 @@ export function assemblePackument(input: PackumentInput): string {
     top.readmeFilename = input.latest.readme ? "README.md" : "";
   }
   const head = `{"_id":${name},"_rev":${JSON.stringify(input.rev)},"name":${name},"dist-tags":${JSON.stringify(distTags)}`;
-  const tail = JSON.stringify({ time, maintainers: input.maintainers, ...top }).slice(1);
+  const users = input.starredBy?.length
+    ? { users: Object.fromEntries(input.starredBy.map((u) => [u, true])) }
+    : {};
+  const tail = JSON.stringify({ time, maintainers: input.maintainers, ...users, ...top }).slice(1);
   return `${head},"versions":{${versions}},${tail}`;
 }

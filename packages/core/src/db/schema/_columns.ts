@@ -15,3 +15,8 @@ export const tstz = (name: string) => timestamp(name, { withTimezone: true, mode
 export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => "bytea",
 });
+
+/** A full-text search document; written only by SQL (`to_tsvector`), read only by SQL (`@@`). */
+export const tsvector = customType<{ data: string; driverData: string }>({
+  dataType: () => "tsvector",
+});

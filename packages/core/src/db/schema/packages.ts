@@ -1,6 +1,7 @@
 import {
   bigint,
   date,
+  doublePrecision,
   index,
   integer,
   json,
@@ -9,7 +10,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
-import { bytea, timestamps, tstz } from "./_columns.ts";
+import { bytea, timestamps, tstz, tsvector } from "./_columns.ts";
 import { orgs, users } from "./identity.ts";
 
 export const packages = pgTable(
@@ -24,6 +25,12 @@ export const packages = pgTable(
     /** public: anyone may read; restricted: only callers with read access. */
     access: text("access", { enum: ["public", "restricted"] }).notNull(),
     description: text("description"),
+    /**
+     * The deprecation message when every live version is deprecated (npm deprecate <pkg> "msg"),
+     * else null. Kept with every change so the packument GET can answer npm-notice from the row it
+     * already caches, without a query.
+     */
+    deprecated: text("deprecated"),
     /**
      * Bumped by every change to the package (a version, a tag, a maintainer, a deprecation): the
      * packument ETags derive from it, so a reader knows its cached document is current from this
@@ -98,6 +105,62 @@ export const distTags = pgTable(
     ...timestamps(),
   },
   (t) => [primaryKey({ columns: [t.packageId, t.tag] })],
+);
+
+/** `npm star`: one row per user and package; shown as `users` in the full packument. */
+export const packageStars = pgTable(
+  "package_stars",
+  {
+    packageId: text("package_id")
+      .notNull()
+      .references(() => packages.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.packageId, t.userId] }),
+    index("package_stars_user_idx").on(t.userId),
+  ],
+);
+
+/**
+ * The search document of a package (`npm search`), rewritten in the transaction of every change
+ * that can alter it (publish, deprecate, unpublish, tags, owners), so a search reads rows and never
+ * a manifest. Describes the `latest` version; a package with no live version has no row. Access is
+ * not copied here: searches join `packages.access`, so a visibility change applies at once.
+ * A trigram index on `name` (pg_trgm, custom migration) serves prefix and typo matching.
+ */
+export const packageSearch = pgTable(
+  "package_search",
+  {
+    packageId: text("package_id")
+      .primaryKey()
+      .references(() => packages.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    scope: text("scope"),
+    version: text("version").notNull(),
+    description: text("description"),
+    keywords: text("keywords").array().notNull(),
+    /** Lower-cased author name of the latest manifest, for `author:`. */
+    author: text("author"),
+    publisher: json("publisher").$type<{ username: string; email: string }>(),
+    maintainers: json("maintainers").$type<Array<{ username: string; email: string }>>().notNull(),
+    /** Lower-cased maintainer names, for `maintainer:`. */
+    maintainerNames: text("maintainer_names").array().notNull(),
+    links: json("links").$type<Record<string, string>>().notNull(),
+    /** 0..1 from what the latest manifest documents (description, readme, repository, license, keywords). */
+    quality: doublePrecision("quality").notNull(),
+    deprecated: text("deprecated"),
+    /** Star count (npm star), kept by the star verbs; the popularity signal Packr has. */
+    stars: integer("stars").notNull().default(0),
+    publishedAt: tstz("published_at").notNull(),
+    /** name (A) > keywords (B) > description (C) > readme (D); built by the database at refresh. */
+    document: tsvector("document").notNull(),
+    updatedAt: tstz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [index("package_search_document_idx").using("gin", t.document)],
 );
 
 /** Daily download counts, flushed in batches from memory; never a write per download. */

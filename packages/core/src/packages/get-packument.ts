@@ -63,6 +63,8 @@ export async function getPackument(
       access: "public",
       etag: doc.etag,
       modifiedAt: doc.modifiedAt,
+      // The uplink's own deprecations reach npm through the versions' `deprecated`.
+      notice: null,
       load: async () => doc.bytes,
       ...(stale ? { stale } : {}),
     };

@@ -3,11 +3,14 @@ import { PackrError } from "@packr/core";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFoundResponse } from "./http-errors.ts";
 import { access } from "./routes/access.ts";
+import { agentRoutingPath } from "./routes/agent.ts";
 import { createApi } from "./routes/api.ts";
 import { distTags } from "./routes/dist-tags.ts";
+import { downloads } from "./routes/downloads.ts";
 import { health } from "./routes/health.ts";
 import { keys } from "./routes/keys.ts";
 import { npmTokens } from "./routes/npm-tokens.ts";
@@ -22,7 +25,7 @@ import type { Runtime } from "./runtime.ts";
  * Order matters: fixed `/-/…` routes first, package names last (a name can be almost any path).
  */
 export function createApp(runtime: Runtime) {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ getPath: (req) => agentRoutingPath(getPath(req)) });
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(async (c, next) => {
     const started = performance.now();
@@ -70,6 +73,7 @@ export function createApp(runtime: Runtime) {
   app.route("/", keys);
   app.route("/", search);
   app.route("/", access);
+  app.route("/", downloads);
   app.on(
     "PUT",
     "*",

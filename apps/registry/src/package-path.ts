@@ -34,7 +34,14 @@ export function parsePackagePath(rawPath: string): PackagePath | null {
  * the name in any of the encodings of `parsePackagePath`. Null when the path is not of that form.
  */
 export function parsePackageApiPath(rawPath: string): { name: string; rest: string[] } | null {
-  const prefix = "/-/package/";
+  return parseNameAfter(rawPath, "/-/package/");
+}
+
+/** `<prefix><name>/<rest…>` with the name in any of the encodings above; null if not of that form. */
+export function parseNameAfter(
+  rawPath: string,
+  prefix: string,
+): { name: string; rest: string[] } | null {
   if (!rawPath.startsWith(prefix)) return null;
   return splitName(rawPath.slice(prefix.length));
 }

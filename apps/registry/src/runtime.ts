@@ -3,8 +3,13 @@ import {
   backfillSearchDocuments,
   type Config,
   createBlobStore,
+  createJobHandlers,
   type DatabaseHandle,
   type Deps,
+  DownloadCounter,
+  InProcessRunner,
+  OUTBOX_CHANNEL,
+  OutboxRelay,
   openDatabase,
   PACKAGE_CHANGED,
   PackageCache,
@@ -25,6 +30,8 @@ export type Runtime = {
   logger: Logger;
   deps: Deps;
   secrets: Secrets;
+  /** Hands committed outbox jobs to the in-process runner (started unless PACKR_RUN_JOBS=false). */
+  relay: OutboxRelay;
   /** Set once the server is listening, when PACKR_PUBLIC_URL was not given. */
   setBoundUrl(url: string): void;
   close(): Promise<void>;
@@ -52,6 +59,9 @@ export async function createRuntime(
     () => packageCache.resume(),
   );
   let boundUrl = `http://localhost:${config.port}`;
+  const logger = createLogger(config.logLevel);
+  const downloads = new DownloadCounter(database.db);
+  downloads.start(config.downloadsFlushMs);
   const deps: Deps = {
     db: database.db,
     blobStore: createBlobStore(config),
@@ -60,6 +70,7 @@ export async function createRuntime(
     packageCache,
     signer: new RegistrySigner(secrets.signingKey),
     uplink: config.uplink ? new Uplink(config.uplink, config.privateScopes) : undefined,
+    downloads,
     publicUrl: () => config.publicUrl ?? boundUrl,
     now: () => new Date(),
     sessions: new SessionSigner(secrets.session),
@@ -70,15 +81,43 @@ export async function createRuntime(
       deviceCodeTtlSeconds: config.deviceCodeTtlSeconds,
     },
   };
+  const relay = new OutboxRelay(
+    database.db,
+    new InProcessRunner(createJobHandlers(deps, { docGen: config.docGen })),
+    {
+      onError: (err, job) =>
+        logger.error({
+          msg: "job failed",
+          topic: job?.topic,
+          jobId: job?.id,
+          attempt: job?.attempt,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+    },
+  );
+  if (config.runJobs) {
+    await database.listen(
+      OUTBOX_CHANNEL,
+      () => relay.wake(),
+      () => relay.wake(),
+    );
+    relay.start();
+  }
   return {
     config,
-    logger: createLogger(config.logLevel),
+    logger,
     deps,
     secrets,
+    relay,
     setBoundUrl(url) {
       boundUrl = url;
     },
     async close() {
+      // Jobs in flight finish (or stay in the outbox for the next start); counts are written.
+      await relay.stop();
+      await downloads
+        .close()
+        .catch((err) => logger.error({ msg: "download counts lost", error: String(err) }));
       await tokens.close().catch(() => {});
       await database.close();
     },

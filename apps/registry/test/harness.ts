@@ -15,6 +15,8 @@ export const ADMIN_PASSWORD = "admin-password-1";
 export type TestRegistry = {
   app: RegistryApp;
   runtime: Runtime;
+  /** Run every committed job that is due (analysis, docs); returns how many ran. */
+  runJobs(): Promise<number>;
   /** Log in as a user and return a login token. */
   login(name: string, password: string): Promise<string>;
   close(): Promise<void>;
@@ -33,6 +35,8 @@ export async function createTestRegistry(env: Record<string, string> = {}): Prom
     PACKR_LOG_LEVEL: "silent",
     // Tests never reach the internet: a suite that wants an uplink names one on loopback.
     PACKR_UPLINK_URL: "",
+    // Tests run committed jobs themselves (runJobs), so they know when analysis is done.
+    PACKR_RUN_JOBS: "false",
     ...(db ? { DATABASE_URL: db.url } : {}),
     ...env,
   });
@@ -45,6 +49,7 @@ export async function createTestRegistry(env: Record<string, string> = {}): Prom
   return {
     app,
     runtime,
+    runJobs: () => runtime.relay.drain(),
     async login(name, password) {
       const res = await app.request("/-/v1/login", {
         method: "POST",

@@ -3,6 +3,7 @@ import type { Permission, Role } from "./auth/roles.ts";
 import type { SessionSigner } from "./auth/sessions.ts";
 import type { TokenService } from "./auth/tokens.ts";
 import type { Database, Tx } from "./db/client.ts";
+import type { DownloadCounter } from "./downloads/download-counter.ts";
 import type { PackrError } from "./errors.ts";
 import type { PackageCache } from "./packages/package-cache.ts";
 import type { PackumentCache } from "./packages/packument-cache.ts";
@@ -68,6 +69,8 @@ export type Deps = {
   signer: RegistrySigner;
   /** Public packages from an upstream registry; undefined when PACKR_UPLINK_URL is empty. */
   uplink: Uplink | undefined;
+  /** Tarball downloads, counted in memory and flushed in batches. */
+  downloads: DownloadCounter;
   publicUrl: () => string;
   now: () => Date;
   sessions: SessionSigner;

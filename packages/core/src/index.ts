@@ -7,6 +7,12 @@ export {
 export { getPackageVisibility } from "./access/package-visibility.ts";
 export { type SetAccessResult, setPackageAccess } from "./access/set-package-access.ts";
 export { refuseTeams } from "./access/teams.ts";
+export * from "./agent/index.ts";
+export { analyzeVersion } from "./analysis/analyze-version.ts";
+export { CAPABILITIES, type Capability, extractCapabilities } from "./analysis/capabilities.ts";
+export { type QualityScore, qualityScore, type ScoreFactor } from "./analysis/quality-score.ts";
+export { readTarball } from "./analysis/read-tarball.ts";
+export { computeSignals, type VersionSignals } from "./analysis/signals.ts";
 export { generatePassword, hashPassword, verifyPassword } from "./auth/passwords.ts";
 export {
   assertCanRead,
@@ -54,10 +60,29 @@ export {
 } from "./device/device-decisions.ts";
 export { type DevicePoll, pollDevice } from "./device/poll-device.ts";
 export { USER_CODE_ALPHABET } from "./device/user-code.ts";
+export { type DocEntry, extractTypedDocs, type TypedDocs } from "./docs/extract-dts.ts";
+export { type DocGenConfig, generateAiDocs } from "./docs/generate-ai-docs.ts";
+export { DownloadCounter } from "./downloads/download-counter.ts";
+export {
+  type DownloadPoint,
+  getDownloadPoint,
+  parsePeriod,
+} from "./downloads/get-download-point.ts";
 export type { ErrorBody, ErrorCode } from "./errors.ts";
 export { ERROR_CODES, isPackrError, PackrError, toErrorBody } from "./errors.ts";
 export { checkHealth } from "./health.ts";
 export { newId } from "./ids.ts";
+export { createJobHandlers } from "./jobs/handlers.ts";
+export {
+  InProcessRunner,
+  type Job,
+  type JobHandler,
+  type JobHandlers,
+  type JobSink,
+} from "./jobs/job-runner.ts";
+export { enqueueJob, OUTBOX_CHANNEL } from "./jobs/outbox.ts";
+export { OutboxRelay, type RelayOptions } from "./jobs/outbox-relay.ts";
+export { ANALYZE_VERSION, GENERATE_DOCS } from "./jobs/topics.ts";
 export { type ChangeOwnersResult, changeOwners } from "./packages/change-owners.ts";
 export { deleteTarball } from "./packages/delete-tarball.ts";
 export { type DeprecateResult, deprecateVersions } from "./packages/deprecate-versions.ts";

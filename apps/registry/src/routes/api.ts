@@ -1,17 +1,19 @@
 import { admin } from "./admin.ts";
+import { agentApi } from "./agent.ts";
 import { registerDeviceRoutes } from "./device.ts";
 import { openApiApp } from "./openapi-app.ts";
 import { registerWebLoginRoutes } from "./web-login.ts";
 
 /**
- * The JSON APIs described by OpenAPI 3.1 at `GET /openapi.json`: the admin API, the device flow
- * and the logins. New OpenAPI routes (the agent API) are mounted here so the document covers them.
+ * The JSON APIs described by OpenAPI 3.1 at `GET /openapi.json`: the admin API, the device flow,
+ * the logins and the agent API. New OpenAPI routes are mounted here so the document covers them.
  */
 export function createApi() {
   const api = openApiApp();
   registerDeviceRoutes(api);
   registerWebLoginRoutes(api);
   api.route("/", admin);
+  api.route("/", agentApi);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
@@ -40,7 +42,7 @@ export function createApi() {
       title: "Packr registry API",
       version: "1",
       description:
-        "Admin API, device flow (RFC 8628) and logins of the Packr registry. Errors use one flat body: {error, code, message, status, requestId}.",
+        "Admin API, device flow (RFC 8628), logins and agent API of the Packr registry. Errors use one flat body: {error, code, message, status, requestId}.",
     },
     servers: [{ url: c.get("runtime").deps.publicUrl() }],
   }));

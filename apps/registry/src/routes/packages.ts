@@ -154,7 +154,10 @@ async function tarballResponse(
   name: string,
   filename: string,
 ): Promise<Response> {
-  const result = await getTarball({ ctx: c.get("ctx"), input: { name, filename } });
+  const result = await getTarball({
+    ctx: c.get("ctx"),
+    input: { name, filename, countDownload: c.req.method === "GET" },
+  });
   if (result.kind === "redirect") {
     return new Response(null, {
       status: 302,

@@ -121,6 +121,16 @@ const EnvSchema = z.object({
   PACKR_UPLINK_MAX_AGE: duration(120_000),
   PACKR_UPLINK_TIMEOUT: duration(10_000),
   PACKR_PRIVATE_SCOPES: scopeList,
+  /** Run committed jobs (analysis, docs) in this process; off when a worker deployment runs them. */
+  PACKR_RUN_JOBS: z
+    .enum(["true", "false", "1", "0", "yes", "no", ""])
+    .optional()
+    .transform((v) => v === undefined || v === "" || v === "true" || v === "1" || v === "yes"),
+  PACKR_DOWNLOADS_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  DOC_GEN_ENABLED: flag,
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
+  DOC_GEN_MODEL: z.string().default("claude-sonnet-4-5"),
 });
 
 export type S3Config = {
@@ -165,6 +175,10 @@ export type Config = {
   uplink: UplinkConfig | undefined;
   /** Scopes (without `@`) that are Packr's even before they hold a package: never looked up upstream. */
   privateScopes: string[];
+  runJobs: boolean;
+  downloadsFlushMs: number;
+  /** Set when DOC_GEN_ENABLED=true and ANTHROPIC_API_KEY is given: Claude writes package docs. */
+  docGen: { apiKey: string; baseUrl: string | undefined; model: string } | undefined;
 };
 
 /**
@@ -218,5 +232,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined,
     privateScopes: e.PACKR_PRIVATE_SCOPES,
+    runJobs: e.PACKR_RUN_JOBS,
+    downloadsFlushMs: e.PACKR_DOWNLOADS_FLUSH_SECONDS * 1000,
+    docGen:
+      e.DOC_GEN_ENABLED && e.ANTHROPIC_API_KEY
+        ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.DOC_GEN_MODEL }
+        : undefined,
   };
 }

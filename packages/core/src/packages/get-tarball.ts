@@ -25,7 +25,8 @@ export type TarballResponse =
  */
 export async function getTarball(args: {
   ctx: ServiceContext;
-  input: { name: string; filename: string };
+  /** `countDownload: false` for HEAD: only a GET that serves the bytes is a download. */
+  input: { name: string; filename: string; countDownload?: boolean };
 }): Promise<TarballResponse> {
   const { ctx, input } = args;
   const name = parsePackageName(input.name);
@@ -49,6 +50,8 @@ export async function getTarball(args: {
     const tarball = await findTarball(ctx, meta.id, name.name, version);
     if (!tarball) throw missing();
     row = { ...tarball, access: meta.access };
+    // Only this registry's own packages count; uplink tarballs are npmjs's downloads.
+    if (input.countDownload !== false) ctx.deps.downloads.record(meta.id, version);
   }
 
   const url = await ctx.deps.blobStore.downloadUrl(row.key, input.filename);

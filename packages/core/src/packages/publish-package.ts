@@ -8,6 +8,8 @@ import type { ServiceContext } from "../context.ts";
 import { distTags, packageMaintainers, packages, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { enqueueJob } from "../jobs/outbox.ts";
+import { ANALYZE_VERSION } from "../jobs/topics.ts";
 import { sha512Hex, tarballKey } from "../storage/blob-store.ts";
 import { assertNotUpstream } from "../uplink/assert-not-upstream.ts";
 import { revString } from "./build-packument.ts";
@@ -151,6 +153,8 @@ export async function publishPackage(args: {
       publishedBy: token.userId,
       publishedAt: now,
     });
+    // Analysis (score, capabilities, docs) runs after commit, never in this request.
+    await enqueueJob(tx, { topic: ANALYZE_VERSION, payload: { packageId: pkg.id, version } });
 
     const [latest] = await tx
       .select({ version: distTags.version })

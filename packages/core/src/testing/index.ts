@@ -12,6 +12,7 @@ import type { UplinkConfig } from "../config/config.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
 import { users } from "../db/schema/index.ts";
+import { DownloadCounter } from "../downloads/download-counter.ts";
 import { newId } from "../ids.ts";
 import { PACKAGE_CHANGED, PackageCache } from "../packages/package-cache.ts";
 import { PackumentCache } from "../packages/packument-cache.ts";
@@ -58,17 +59,27 @@ export async function createTestDeps(
   driver: "pglite" | "postgres" = "pglite",
   /** Open this PostgreSQL database instead of a scratch one (a second "instance" on shared data). */
   sharedUrl?: string,
-  /** An uplink (tests point it at another Packr on loopback; never the internet). */
-  opts: { uplink?: UplinkConfig; privateScopes?: string[]; publicUrl?: string } = {},
+  opts: {
+    /** An uplink (tests point it at another Packr on loopback; never the internet). */
+    uplink?: UplinkConfig;
+    privateScopes?: string[];
+    publicUrl?: string;
+    /** Embedded database and blobs in this directory, kept on close (restart tests reopen them). */
+    persist?: { dir: string };
+  } = {},
 ): Promise<TestDeps> {
-  const blobDir = await mkdtemp(path.join(os.tmpdir(), "packr-core-"));
+  const blobDir = opts.persist?.dir ?? (await mkdtemp(path.join(os.tmpdir(), "packr-core-")));
   const base = process.env.DATABASE_URL;
   const scratch =
     driver === "postgres" && base && !sharedUrl ? await createScratchDatabase(base) : null;
   const url = sharedUrl ?? scratch?.url;
   const handle = url
     ? await openDatabase({ driver: "postgres", url, maxConnections: 25 })
-    : await openDatabase({ driver: "pglite", dataDir: undefined });
+    : await openDatabase({
+        driver: "pglite",
+        dataDir: opts.persist ? path.join(opts.persist.dir, "db") : undefined,
+      });
+  const downloads = new DownloadCounter(handle.db);
   const tokens = new TokenService(handle.db, "test-secret-of-enough-length-for-hs256");
   // Wired as the registry wires it, so suites exercise the cached read paths.
   const packageCache = new PackageCache();
@@ -85,6 +96,7 @@ export async function createTestDeps(
     packageCache,
     signer: new RegistrySigner(TEST_SIGNING_KEY),
     uplink: opts.uplink ? new Uplink(opts.uplink, opts.privateScopes) : undefined,
+    downloads,
     publicUrl: () => opts.publicUrl ?? "http://registry.test",
     now: () => new Date(),
     sessions: new SessionSigner("test-session-secret"),
@@ -95,10 +107,11 @@ export async function createTestDeps(
       deviceCodeTtlSeconds: 600,
     },
     async close() {
+      await downloads.close().catch(() => {});
       await tokens.close();
       await handle.close();
       await scratch?.drop();
-      await rm(blobDir, { recursive: true, force: true });
+      if (!opts.persist) await rm(blobDir, { recursive: true, force: true });
     },
   };
 }
@@ -191,4 +204,5 @@ export async function tokenContext(
   return { deps, actor: await deps.tokens.verify(token), requestId: "test", token };
 }
 export { type LocalS3, startLocalS3 } from "./s3rver.ts";
+export { makeTarball } from "./tarball.ts";
 export { startUplinkServer, type UplinkRequest, type UplinkServer } from "./uplink-server.ts";

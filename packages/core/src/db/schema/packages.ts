@@ -193,6 +193,37 @@ export const packageDocs = pgTable(
   (t) => [primaryKey({ columns: [t.packageId, t.version, t.kind] })],
 );
 
+/**
+ * What the analysis job found in one version's tarball and manifest (files, types, tests, CI,
+ * README, dependencies) and the capabilities extracted from it. Derived data, rewritten whenever
+ * the job runs again; the version row itself stays immutable. `capabilities`, `terms` and
+ * `dependency_names` are arrays with GIN indexes: agent search and co-occurrence queries use `&&`
+ * and `@>` on them.
+ */
+export const versionAnalyses = pgTable(
+  "version_analyses",
+  {
+    packageId: text("package_id")
+      .notNull()
+      .references(() => packages.id, { onDelete: "cascade" }),
+    version: text("version").notNull(),
+    /** Signals and file facts (see core's analysis/analyze-version.ts `VersionSignals`). */
+    signals: json("signals").$type<Record<string, unknown>>().notNull(),
+    /** Capability ids (`authentication`, `http-server`, …). */
+    capabilities: text("capabilities").array().notNull(),
+    /** Normalized words from name, description, keywords and README headings. */
+    terms: text("terms").array().notNull(),
+    dependencyNames: text("dependency_names").array().notNull(),
+    analyzedAt: tstz("analyzed_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.packageId, t.version] }),
+    index("version_analyses_capabilities_idx").using("gin", t.capabilities),
+    index("version_analyses_terms_idx").using("gin", t.terms),
+    index("version_analyses_dependency_names_idx").using("gin", t.dependencyNames),
+  ],
+);
+
 /** OIDC trusted-publisher policies (`npm trust`): which CI identities may publish a package. */
 export const trustedPublishers = pgTable("trusted_publishers", {
   id: text("id").primaryKey(),

@@ -1,0 +1,3 @@
+export { createPackrClient, type PackrClient, type PackrClientOptions } from "./client.ts";
+export { PackrApiError, PackrNetworkError } from "./errors.ts";
+export type * from "./schemas.ts";

@@ -1,0 +1,71 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { longestReadme } from "../analysis/analyze-version.ts";
+import { readTarball } from "../analysis/read-tarball.ts";
+import type { Deps } from "../context.ts";
+import { packageDocs, packages, versions } from "../db/schema/index.ts";
+import { extractTypedDocs } from "./extract-dts.ts";
+import { type DocGenConfig, generateAiDocs } from "./generate-ai-docs.ts";
+
+/**
+ * The `docs.generate` job: Claude writes the version's docs from its `.d.ts` files and README;
+ * stored as the `ai` kind in `package_docs`. A failure (API down, rate limit) throws, and the
+ * relay retries with backoff; the typed docs are served meanwhile.
+ */
+export async function generateDocsJob(
+  deps: Deps,
+  config: DocGenConfig,
+  payload: { packageId: string; version: string },
+): Promise<"generated" | "gone"> {
+  const [row] = await deps.db
+    .select({
+      name: packages.name,
+      readme: versions.readme,
+      tarballKey: versions.tarballKey,
+      manifest: versions.manifest,
+    })
+    .from(versions)
+    .innerJoin(packages, eq(packages.id, versions.packageId))
+    .where(
+      and(
+        eq(versions.packageId, payload.packageId),
+        eq(versions.version, payload.version),
+        isNull(versions.unpublishedAt),
+      ),
+    );
+  if (!row) return "gone";
+  const stream = await deps.blobStore.get(row.tarballKey);
+  if (!stream) return "gone";
+  const contents = await readTarball(new Uint8Array(await new Response(stream).arrayBuffer()));
+  const entry = typeof row.manifest.types === "string" ? row.manifest.types : null;
+  const typed = await extractTypedDocs(contents.texts, entry);
+  const dtsText = typed.files.map((f) => `// ${f}\n${contents.texts.get(f) ?? ""}`).join("\n\n");
+  const ai = await generateAiDocs(config, {
+    name: row.name,
+    version: payload.version,
+    readme: longestReadme(row.readme, contents.texts),
+    typed,
+    dtsText,
+  });
+  const now = deps.now();
+  const content = {
+    markdown: ai.markdown,
+    inputTokens: ai.inputTokens,
+    outputTokens: ai.outputTokens,
+  };
+  await deps.db
+    .insert(packageDocs)
+    .values({
+      packageId: payload.packageId,
+      version: payload.version,
+      kind: "ai",
+      content,
+      model: ai.model,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [packageDocs.packageId, packageDocs.version, packageDocs.kind],
+      set: { content, model: ai.model, updatedAt: now },
+    });
+  return "generated";
+}

@@ -1,0 +1,33 @@
+import { analyzeVersion } from "../analysis/analyze-version.ts";
+import type { Deps } from "../context.ts";
+import type { DocGenConfig } from "../docs/generate-ai-docs.ts";
+import { generateDocsJob } from "../docs/generate-docs-job.ts";
+import type { JobHandlers } from "./job-runner.ts";
+import { ANALYZE_VERSION, GENERATE_DOCS } from "./topics.ts";
+
+const versionPayload = (payload: Record<string, unknown>) => {
+  const { packageId, version } = payload;
+  if (typeof packageId !== "string" || typeof version !== "string") {
+    throw new Error(`Malformed job payload: ${JSON.stringify(payload).slice(0, 200)}`);
+  }
+  return { packageId, version };
+};
+
+/** Every job topic Packr commits, and what runs it. The worker app and the in-process runner share it. */
+export function createJobHandlers(
+  deps: Deps,
+  opts: { docGen: DocGenConfig | undefined },
+): JobHandlers {
+  return {
+    [ANALYZE_VERSION]: async (job) => {
+      await analyzeVersion(deps, versionPayload(job.payload), {
+        aiDocs: opts.docGen !== undefined,
+      });
+    },
+    [GENERATE_DOCS]: async (job) => {
+      // Enabled when the job was committed but not any more: nothing to do, and nothing to retry.
+      if (!opts.docGen) return;
+      await generateDocsJob(deps, opts.docGen, versionPayload(job.payload));
+    },
+  };
+}

@@ -32,8 +32,14 @@ export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
 export { SessionSigner } from "./auth/sessions.ts";
 export { TokenService } from "./auth/tokens.ts";
-export type { Config, S3Config, UplinkConfig } from "./config/config.ts";
-export { DEFAULT_UPLINK_URL, loadConfig } from "./config/config.ts";
+export type {
+  Config,
+  DashboardConfig,
+  OAuthClientConfig,
+  S3Config,
+  UplinkConfig,
+} from "./config/config.ts";
+export { DEFAULT_UPLINK_URL, loadConfig, loadDashboardConfig } from "./config/config.ts";
 export type { Secrets } from "./config/secrets.ts";
 export { resolveSecrets } from "./config/secrets.ts";
 export type {

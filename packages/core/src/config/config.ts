@@ -240,3 +240,127 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : undefined,
   };
 }
+
+/**
+ * The dashboard's settings (apps/dashboard reads them once at start, beside `loadConfig` for the
+ * data dir and secrets). A sign-in provider is enabled when its client id (or, for email, its
+ * SMTP URL) is set; the endpoint URLs default to the real services and exist so tests can point
+ * an adapter at a local stand-in.
+ */
+const DashboardEnvSchema = z.object({
+  PACKR_DASHBOARD_URL: optionalString.pipe(z.url().optional()),
+  PACKR_REGISTRY_URL: optionalString.pipe(z.url().optional()),
+  GITHUB_CLIENT_ID: optionalString,
+  GITHUB_CLIENT_SECRET: optionalString,
+  GITHUB_URL: z.url().default("https://github.com"),
+  GITHUB_API_URL: z.url().default("https://api.github.com"),
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
+  /** Google is OpenID Connect: its endpoints and keys come from this issuer's discovery document. */
+  GOOGLE_ISSUER: z.url().default("https://accounts.google.com"),
+  GITLAB_CLIENT_ID: optionalString,
+  GITLAB_CLIENT_SECRET: optionalString,
+  GITLAB_URL: z.url().default("https://gitlab.com"),
+  OIDC_ISSUER: optionalString.pipe(z.url().optional()),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_NAME: z.string().default("Single sign-on"),
+  FORGE_AUTH_AUTHORIZE_URL: optionalString.pipe(z.url().optional()),
+  FORGE_AUTH_TOKEN_URL: optionalString.pipe(z.url().optional()),
+  FORGE_AUTH_USERINFO_URL: optionalString.pipe(z.url().optional()),
+  FORGE_AUTH_CLIENT_ID: optionalString,
+  FORGE_AUTH_CLIENT_SECRET: optionalString,
+  FORGE_AUTH_NAME: z.string().default("forge-auth"),
+  /** `smtp://user:pass@host:587`, `smtps://…`, or `console` (print the mail to the log). */
+  SMTP_URL: optionalString.pipe(
+    z
+      .string()
+      .refine(
+        (v) => v === "console" || /^smtps?:\/\//.test(v),
+        "expected smtp://, smtps:// or console",
+      )
+      .optional(),
+  ),
+  MAIL_FROM: z.string().default("Packr <packr@localhost>"),
+});
+
+export type OAuthClientConfig = { clientId: string; clientSecret: string | undefined };
+
+export type DashboardConfig = {
+  /** Where people reach the dashboard (links in mail, OAuth redirect URIs). */
+  dashboardUrl: string;
+  /** Where the dashboard server calls the registry's admin API. */
+  registryUrl: string;
+  github: (OAuthClientConfig & { url: string; apiUrl: string }) | undefined;
+  google: (OAuthClientConfig & { issuer: string }) | undefined;
+  gitlab: (OAuthClientConfig & { url: string }) | undefined;
+  oidc: (OAuthClientConfig & { issuer: string; name: string }) | undefined;
+  forgeAuth:
+    | (OAuthClientConfig & {
+        authorizeUrl: string;
+        tokenUrl: string;
+        userinfoUrl: string;
+        name: string;
+      })
+    | undefined;
+  email: { smtpUrl: string; from: string } | undefined;
+};
+
+export function loadDashboardConfig(env: Record<string, string | undefined>): DashboardConfig {
+  const parsed = DashboardEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const trim = (u: string) => u.replace(/\/+$/, "");
+  const forgeEndpoints =
+    e.FORGE_AUTH_AUTHORIZE_URL && e.FORGE_AUTH_TOKEN_URL && e.FORGE_AUTH_USERINFO_URL;
+  return {
+    dashboardUrl: trim(e.PACKR_DASHBOARD_URL ?? "http://localhost:3000"),
+    registryUrl: trim(e.PACKR_REGISTRY_URL ?? "http://localhost:4873"),
+    github: e.GITHUB_CLIENT_ID
+      ? {
+          clientId: e.GITHUB_CLIENT_ID,
+          clientSecret: e.GITHUB_CLIENT_SECRET,
+          url: trim(e.GITHUB_URL),
+          apiUrl: trim(e.GITHUB_API_URL),
+        }
+      : undefined,
+    google: e.GOOGLE_CLIENT_ID
+      ? {
+          clientId: e.GOOGLE_CLIENT_ID,
+          clientSecret: e.GOOGLE_CLIENT_SECRET,
+          issuer: e.GOOGLE_ISSUER,
+        }
+      : undefined,
+    gitlab: e.GITLAB_CLIENT_ID
+      ? {
+          clientId: e.GITLAB_CLIENT_ID,
+          clientSecret: e.GITLAB_CLIENT_SECRET,
+          url: trim(e.GITLAB_URL),
+        }
+      : undefined,
+    oidc:
+      e.OIDC_ISSUER && e.OIDC_CLIENT_ID
+        ? {
+            issuer: e.OIDC_ISSUER,
+            clientId: e.OIDC_CLIENT_ID,
+            clientSecret: e.OIDC_CLIENT_SECRET,
+            name: e.OIDC_NAME,
+          }
+        : undefined,
+    forgeAuth:
+      forgeEndpoints && e.FORGE_AUTH_CLIENT_ID
+        ? {
+            authorizeUrl: e.FORGE_AUTH_AUTHORIZE_URL as string,
+            tokenUrl: e.FORGE_AUTH_TOKEN_URL as string,
+            userinfoUrl: e.FORGE_AUTH_USERINFO_URL as string,
+            clientId: e.FORGE_AUTH_CLIENT_ID,
+            clientSecret: e.FORGE_AUTH_CLIENT_SECRET,
+            name: e.FORGE_AUTH_NAME,
+          }
+        : undefined,
+    email: e.SMTP_URL ? { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM } : undefined,
+  };
+}

@@ -1,0 +1,17 @@
+/** Human sentences for the reasons a sign-in or a page can fail (query `error=`/`reason=`). */
+export const FAILURES: Record<string, string> = {
+  unknown_provider: "That sign-in method is not enabled here.",
+  state_mismatch:
+    "The sign-in could not be verified (its state did not match). Start again from the sign-in page.",
+  access_denied: "You declined the sign-in at the provider, so you are not signed in.",
+  provider_error: "The sign-in provider did not complete the sign-in. Try again.",
+  invalid_link: "This sign-in link is invalid, expired or already used. Ask for a new one.",
+  registry_refused: "The registry refused to open a session for this account.",
+  invalid_email: "Enter a valid email address.",
+  mail_failed: "The sign-in mail could not be sent. Try again later.",
+};
+
+export function failureMessage(reason: string | undefined): string | null {
+  if (!reason) return null;
+  return FAILURES[reason] ?? "Something went wrong. Try again.";
+}

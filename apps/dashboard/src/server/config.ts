@@ -1,0 +1,34 @@
+import {
+  type DashboardConfig,
+  loadConfig,
+  loadDashboardConfig,
+  resolveSecrets,
+} from "@packr/core/config";
+
+export type DashboardSettings = DashboardConfig & {
+  internalApiSecret: string;
+  sessionSecret: string;
+  /** https dashboards get `Secure` cookies. */
+  secureCookies: boolean;
+};
+
+let settings: Promise<DashboardSettings> | undefined;
+
+/**
+ * Settings are read once per process. Secrets come from the environment or, on the embedded
+ * default, from the registry's generated `<PACKR_DATA_DIR>/secrets.json` (core's resolveSecrets),
+ * so `pnpm start` needs no configuration.
+ */
+export function getSettings(): Promise<DashboardSettings> {
+  settings ??= (async () => {
+    const dashboard = loadDashboardConfig(process.env);
+    const secrets = await resolveSecrets(loadConfig(process.env));
+    return {
+      ...dashboard,
+      internalApiSecret: secrets.internalApi,
+      sessionSecret: secrets.session,
+      secureCookies: dashboard.dashboardUrl.startsWith("https:"),
+    };
+  })();
+  return settings;
+}

@@ -1,0 +1,15 @@
+import nodemailer from "nodemailer";
+import type { DashboardSettings } from "./config.ts";
+
+/** Send the sign-in link by SMTP, or print it to the log when SMTP_URL is `console`. */
+export async function sendMagicLink(s: DashboardSettings, to: string, url: string): Promise<void> {
+  const email = s.email;
+  if (!email) throw new Error("email sign-in is not configured");
+  const text = `Sign in to Packr by opening this link (valid for 15 minutes, once):\n\n${url}\n\nIf you did not ask for it, ignore this mail.`;
+  if (email.smtpUrl === "console") {
+    console.log(`Sign-in link for ${to}: ${url}`);
+    return;
+  }
+  const transport = nodemailer.createTransport(email.smtpUrl);
+  await transport.sendMail({ from: email.from, to, subject: "Your Packr sign-in link", text });
+}

@@ -1,0 +1,192 @@
+/**
+ * The sign-in page and everything sign-in must refuse: no or forged session cookies, callbacks
+ * whose state does not match (CSRF), callbacks with no flow at all, a declined consent at the
+ * provider, unknown providers and open redirects.
+ */
+import type { BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Stack, screenshot, startStack } from "./stack.ts";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe("the sign-in page", () => {
+  it("offers every enabled provider and email", async () => {
+    const ctx = await stack.newContext();
+    const page = await ctx.newPage();
+    await page.goto("/");
+    expect(new URL(page.url()).pathname).toBe("/login");
+    for (const label of ["GitHub", "Google", "GitLab", "Test SSO", "Forge SSO"]) {
+      await expect(
+        page.getByRole("link", { name: `Continue with ${label}` }).count(),
+      ).resolves.toBe(1);
+    }
+    await expect(
+      page.getByRole("button", { name: "Email me a sign-in link" }).count(),
+    ).resolves.toBe(1);
+    await screenshot(page, "login");
+    await ctx.close();
+  });
+
+  it("shows only the providers that are configured", async () => {
+    const only = await startStack({
+      dashboardEnv: {
+        GITHUB_CLIENT_ID: "",
+        GITLAB_CLIENT_ID: "",
+        GOOGLE_CLIENT_ID: "",
+        FORGE_AUTH_CLIENT_ID: "",
+        SMTP_URL: "",
+      },
+    });
+    try {
+      const ctx = await only.newContext();
+      const page = await ctx.newPage();
+      await page.goto("/login");
+      const links = await page.locator(".providers a").allTextContents();
+      expect(links).toEqual(["Continue with Test SSO"]);
+      await expect(page.locator("#email").count()).resolves.toBe(0);
+      const res = await page.goto("/api/auth/signin/github");
+      expect(new URL(page.url()).searchParams.get("error")).toBe("unknown_provider");
+      expect(res?.status()).toBe(200);
+      await ctx.close();
+    } finally {
+      await only.close();
+    }
+  });
+});
+
+describe("sessions", () => {
+  it("sends a visitor without a session to /login and back afterwards", async () => {
+    const ctx = await stack.newContext();
+    const page = await ctx.newPage();
+    await page.goto("/tokens");
+    const url = new URL(page.url());
+    expect(url.pathname).toBe("/login");
+    expect(url.searchParams.get("next")).toBe("/tokens");
+    await ctx.close();
+  });
+
+  it("treats a forged session cookie as nobody", async () => {
+    const ctx = await stack.newContext();
+    const dashboard = new URL(stack.dashboard.url);
+    for (const value of [
+      "forged",
+      "ses_0000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ]) {
+      await ctx.addCookies([
+        { name: "packr_session", value, domain: dashboard.hostname, path: "/", httpOnly: true },
+      ]);
+      const page = await ctx.newPage();
+      await page.goto("/tokens");
+      expect(new URL(page.url()).pathname).toBe("/login");
+      await expect(page.getByRole("button", { name: "Sign out" }).count()).resolves.toBe(0);
+      await page.close();
+    }
+    await ctx.close();
+  });
+});
+
+describe("provider callbacks", () => {
+  it("refuses a callback whose state differs from the one the browser started with", async () => {
+    const ctx = await stack.newContext();
+    const page = await ctx.newPage();
+    // Start the flow (the browser context gets the sealed flow cookie), then come back with a
+    // code and a state that an attacker chose instead of the provider's answer.
+    const authorize = await startFlow(ctx, "github");
+    const back = new URL(authorize.searchParams.get("redirect_uri") ?? "");
+    back.searchParams.set("code", "attacker-code");
+    back.searchParams.set("state", "forged-state");
+    await page.goto(back.href);
+    expect(new URL(page.url()).searchParams.get("reason")).toBe("state_mismatch");
+    await expect(page.locator(".alert").textContent()).resolves.toContain("could not be verified");
+    await expect(page.getByRole("button", { name: "Sign out" }).count()).resolves.toBe(0);
+    await screenshot(page, "sign-in-error");
+    // No code was redeemed at the provider.
+    expect(stack.oauth.tokenRequests.filter((r) => r.params.code === "attacker-code")).toEqual([]);
+    await ctx.close();
+  });
+
+  it("refuses a callback the browser never started (login CSRF)", async () => {
+    const ctx = await stack.newContext();
+    const page = await ctx.newPage();
+    await page.goto("/api/auth/callback/gitlab?code=abc&state=whatever");
+    expect(new URL(page.url()).searchParams.get("reason")).toBe("state_mismatch");
+    await page.goto("/api/auth/callback/oidc?code=abc&state=whatever");
+    expect(new URL(page.url()).searchParams.get("reason")).toBe("state_mismatch");
+    await ctx.close();
+  });
+
+  it("refuses a flow cookie that was tampered with", async () => {
+    const ctx = await stack.newContext();
+    const page = await ctx.newPage();
+    await startFlow(ctx, "gitlab");
+    const [flow] = await ctx.cookies(`${stack.dashboard.url}/api/auth/callback/gitlab`);
+    expect(flow?.name).toBe("packr_oauth");
+    expect(flow?.httpOnly).toBe(true);
+    const [body, mac] = (flow?.value ?? "").split(".");
+    const payload = JSON.parse(Buffer.from(body ?? "", "base64url").toString());
+    payload.state = "chosen-by-attacker";
+    await ctx.addCookies([
+      {
+        ...(flow as NonNullable<typeof flow>),
+        value: `${Buffer.from(JSON.stringify(payload)).toString("base64url")}.${mac}`,
+      },
+    ]);
+    await page.goto("/api/auth/callback/gitlab?code=x&state=chosen-by-attacker");
+    expect(new URL(page.url()).searchParams.get("reason")).toBe("state_mismatch");
+    await ctx.close();
+  });
+
+  it("says so when the person declines at the provider", async () => {
+    const ctx = await stack.newContext();
+    const page = await ctx.newPage();
+    await page.goto("/login");
+    await page.getByRole("link", { name: "Continue with Test SSO" }).click();
+    await page.locator('input[name="login"]').waitFor();
+    await page.getByRole("link", { name: "[ Cancel ]" }).click();
+    await page.waitForURL("**/auth/error**");
+    expect(new URL(page.url()).searchParams.get("reason")).toBe("access_denied");
+    await expect(page.locator(".alert").textContent()).resolves.toContain("declined");
+    await ctx.close();
+  });
+
+  it("never redirects off the dashboard after sign-in", async () => {
+    const ctx = await stack.newContext();
+    await startFlow(ctx, "github", "//evil.example/steal");
+    const [flow] = await ctx.cookies(`${stack.dashboard.url}/api/auth/callback/github`);
+    const payload = JSON.parse(
+      Buffer.from((flow?.value ?? "").split(".")[0] ?? "", "base64url").toString(),
+    );
+    expect(payload.next).toBe("/tokens");
+    await ctx.close();
+  });
+
+  it("asks the provider for PKCE S256 and a state, and a nonce where it is OpenID Connect", async () => {
+    const ctx = await stack.newContext();
+    const github = await startFlow(ctx, "github");
+    expect(github.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(github.searchParams.get("code_challenge")).toMatch(/^[\w-]{43}$/);
+    expect(github.searchParams.get("state")).toMatch(/^[\w-]{20,}$/);
+    expect(github.searchParams.get("redirect_uri")).toBe(
+      `${stack.dashboard.url}/api/auth/callback/github`,
+    );
+    const oidc = await startFlow(ctx, "oidc");
+    expect(oidc.origin).toBe(stack.oidc.issuer);
+    expect(oidc.searchParams.get("nonce")).toMatch(/^[\w-]{20,}$/);
+    expect(oidc.searchParams.get("scope")).toBe("openid email profile");
+    await ctx.close();
+  });
+});
+
+/** GET /api/auth/signin/:provider in the context (so its cookie lands there); the provider URL. */
+async function startFlow(ctx: BrowserContext, provider: string, next?: string): Promise<URL> {
+  const q = next ? `?next=${encodeURIComponent(next)}` : "";
+  const res = await ctx.request.get(`/api/auth/signin/${provider}${q}`, { maxRedirects: 0 });
+  expect(res.status()).toBe(302);
+  return new URL(res.headers().location ?? "");
+}

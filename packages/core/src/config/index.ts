@@ -1,0 +1,6 @@
+// The config entry point on its own (`@packr/core/config`), so the dashboard can load settings and
+// secrets without bundling the database drivers and blob stores behind `@packr/core`.
+export type { Config, DashboardConfig, OAuthClientConfig, S3Config } from "./config.ts";
+export { loadConfig, loadDashboardConfig } from "./config.ts";
+export type { Secrets } from "./secrets.ts";
+export { resolveSecrets } from "./secrets.ts";

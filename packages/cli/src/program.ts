@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { registerAgent } from "./commands/agent.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerLogin } from "./commands/login.ts";
 import { registerLogout } from "./commands/logout.ts";
@@ -51,6 +52,7 @@ Examples:
   registerToken(program, ctx);
   registerInit(program, ctx);
   registerPublish(program, ctx);
+  registerAgent(program, ctx);
   return program;
 }
 

@@ -76,13 +76,13 @@ function asServer(name: ServerName, port: number, s: Started, token: string): Se
   };
 }
 
-async function startPackrOnce(): Promise<Server> {
+async function startPackrOnce(nodeArgs: string[], env: Record<string, string>): Promise<Server> {
   const tmp = await makeTempDir("packr");
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawnTracked(
     process.execPath,
-    ["--import", "tsx", path.join("apps", "registry", "src", "server.ts")],
+    [...nodeArgs, "--import", "tsx", path.join("apps", "registry", "src", "server.ts")],
     {
       cwd: REPO_ROOT,
       env: childEnv({
@@ -95,6 +95,7 @@ async function startPackrOnce(): Promise<Server> {
         // Like Verdaccio here: no uplink, so every read is local and nothing reaches the internet.
         PACKR_UPLINK_URL: "",
         NODE_ENV: "production",
+        ...env,
       }),
     },
   );
@@ -121,11 +122,18 @@ async function startPackrOnce(): Promise<Server> {
  * Packr's source changes under us while colleagues work on it: a start that fails may be a
  * half-saved file. Wait and try again a bounded number of times before giving up.
  */
-export async function startPackr(attempts: number, waitMs = 60_000): Promise<Server> {
+export async function startPackr(
+  attempts: number,
+  waitMs = 60_000,
+  /** Extra node flags, e.g. `--cpu-prof` for `pnpm bench:focus --prof`. */
+  nodeArgs: string[] = [],
+  /** Extra environment, e.g. PACKR_LOG_LEVEL. */
+  env: Record<string, string> = {},
+): Promise<Server> {
   let lastErr: unknown;
   for (let i = 1; i <= attempts; i++) {
     try {
-      return await startPackrOnce();
+      return await startPackrOnce(nodeArgs, env);
     } catch (err) {
       lastErr = err;
       console.error(`Packr did not start (attempt ${i} of ${attempts}): ${String(err)}`);

@@ -1,8 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { PackrError } from "@packr/core";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { requestId } from "hono/request-id";
 import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFoundResponse } from "./http-errors.ts";
@@ -26,9 +26,16 @@ import type { Runtime } from "./runtime.ts";
  */
 export function createApp(runtime: Runtime) {
   const app = new Hono<AppEnv>({ getPath: (req) => agentRoutingPath(getPath(req)) });
-  app.use(requestId({ headerName: "X-Request-Id" }));
+  const logRequests = runtime.logger.enabled("info");
+  // One middleware for everything a request needs first (a level of middleware is a cost on
+  // every packument GET): its id, the runtime, the caller.
   app.use(async (c, next) => {
-    const started = performance.now();
+    const started = logRequests ? performance.now() : 0;
+    // The caller's X-Request-Id when it is a plausible id (what hono/request-id accepts), else ours.
+    const given = c.req.header("x-request-id");
+    const id = given && given.length <= 255 && !/[^\w\-=]/.test(given) ? given : randomUUID();
+    c.set("requestId", id);
+    c.header("X-Request-Id", id);
     c.set("runtime", runtime);
     const auth = c.req.header("authorization");
     const bearer = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : undefined;
@@ -39,6 +46,7 @@ export function createApp(runtime: Runtime) {
       ip: clientAddress(c, runtime.config.trustProxy),
     });
     await next();
+    if (!logRequests) return;
     // One line per request, with who made it: enough to answer "what did CI do at 03:12?".
     const actor = c.get("ctx").actor;
     runtime.logger.info({

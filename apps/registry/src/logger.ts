@@ -6,6 +6,8 @@ export type Logger = {
   info(fields: Record<string, unknown>): void;
   warn(fields: Record<string, unknown>): void;
   error(fields: Record<string, unknown>): void;
+  /** Whether lines at this level are written: lets a hot path skip building them. */
+  enabled(level: Exclude<LogLevel, "silent">): boolean;
 };
 
 /** One JSON object per line on stdout (stderr for errors): what log collectors ingest as is. */
@@ -17,5 +19,11 @@ export function createLogger(level: LogLevel): Logger {
     if (at === "error") process.stderr.write(`${line}\n`);
     else process.stdout.write(`${line}\n`);
   };
-  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+  return {
+    debug: emit("debug"),
+    info: emit("info"),
+    warn: emit("warn"),
+    error: emit("error"),
+    enabled: (at) => LEVELS[at] >= threshold,
+  };
 }

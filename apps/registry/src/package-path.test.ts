@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePackageApiPath, parsePackagePath } from "./package-path.ts";
+import { parsePackageApiPath, parsePackagePath, rawPathname } from "./package-path.ts";
 
 describe("parsePackagePath", () => {
   it.each([
@@ -65,5 +65,22 @@ describe("parsePackageApiPath", () => {
     expect(parsePackageApiPath("/left-pad")).toBeNull();
     expect(parsePackageApiPath("/-/package/@acme")).toBeNull();
     expect(parsePackageApiPath("/-/package/%E0%A4%A/dist-tags")).toBeNull();
+  });
+});
+
+describe("rawPathname", () => {
+  it.each([
+    "http://localhost/left-pad",
+    "http://localhost/@acme%2fwidget?write=true",
+    "http://127.0.0.1:4873/@acme/widget/-/widget-1.0.0.tgz",
+    "http://localhost/",
+    "http://localhost",
+    "http://localhost/a?b?c",
+    "http://[::1]:8080/x%20y/-rev/3-abc",
+    "http://localhost/%2e%2e%2fetc%2fpasswd",
+    "http://localhost/bad%01name",
+  ])("slices %s as new URL().pathname would", (url) => {
+    const normalized = new Request(url).url;
+    expect(rawPathname(normalized)).toBe(new URL(normalized).pathname);
   });
 });

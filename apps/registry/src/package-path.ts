@@ -64,3 +64,15 @@ function splitName(path: string): { name: string; rest: string[] } | null {
   }
   return { name: first, rest: decoded.slice(1) };
 }
+
+/**
+ * The path of a request URL as sent, still percent-encoded. `c.req.url` is already normalized
+ * (the server adapter and `Request` resolve dot segments and escape what needs escaping), so
+ * slicing it gives what `new URL(url).pathname` would, without parsing a URL per request.
+ */
+export function rawPathname(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const query = url.indexOf("?", start);
+  return url.slice(start, query === -1 ? undefined : query);
+}

@@ -19,6 +19,7 @@ import {
   resolveSecrets,
   type Secrets,
   SessionSigner,
+  TarballCache,
   TokenService,
   Uplink,
 } from "@packr/core";
@@ -68,6 +69,7 @@ export async function createRuntime(
     tokens,
     packumentCache: new PackumentCache(),
     packageCache,
+    tarballCache: new TarballCache(),
     signer: new RegistrySigner(secrets.signingKey),
     uplink: config.uplink ? new Uplink(config.uplink, config.privateScopes) : undefined,
     downloads,

@@ -1,4 +1,4 @@
-import { publishBody } from "@packr/core/testing";
+import { publishBody, tokenContext } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client, expectError } from "./http.ts";
@@ -22,7 +22,6 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
     ["GET", `/${"x".repeat(300)}`, "longer than 214"],
     ["GET", "/%2e%2e%2fetc%2fpasswd", "Invalid package name"],
     ["GET", "/-/whatever/..%2f..%2fsecrets", "No such endpoint"],
-    ["PUT", "/UPPER-case", "capital"],
   ])("%s %s → 400 naming the problem", async (method, path, words) => {
     const res =
       method === "PUT"
@@ -32,6 +31,29 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
     expect([400, 404]).toContain(res.status);
     expect(body.error).toContain(words);
     if (res.status === 400) expect(body.code).toBe("INVALID_PACKAGE_NAME");
+  });
+
+  it("lets only an administrator create a package under a name npm keeps for old packages", async () => {
+    const alice = (await tokenContext(reg.runtime.deps, { user: "alice", role: "maintainer" }))
+      .token;
+    for (const name of ["UPPER-case", "punycode"]) {
+      const res = await client(reg.app, alice).put(`/${name}`, publishBody(name, "1.0.0"));
+      const body = await expectError(res, 400, "INVALID_PACKAGE_NAME");
+      expect(body.error).toMatch(/capital|core module/);
+      expect(body.error).toMatch(/Only an administrator/);
+    }
+    // What eslint's tree needs (uri-js → punycode): the administrator imports it, everyone reads it.
+    const created = await client(reg.app, token).put("/punycode", publishBody("punycode", "2.3.1"));
+    expect(created.status).toBe(201);
+    expect((await client(reg.app).get("/punycode")).status).toBe(200);
+    // A name npm refuses for every package stays refused, for the administrator too.
+    const never = await client(reg.app, token).put(
+      "/node_modules",
+      publishBody("node_modules", "1.0.0"),
+    );
+    expect((await expectError(never, 400, "INVALID_PACKAGE_NAME")).error).toMatch(
+      /not a valid package name/,
+    );
   });
 
   it("refuses bodies that are not JSON or not a publish", async () => {

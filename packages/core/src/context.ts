@@ -7,6 +7,7 @@ import type { DownloadCounter } from "./downloads/download-counter.ts";
 import type { PackrError } from "./errors.ts";
 import type { PackageCache } from "./packages/package-cache.ts";
 import type { PackumentCache } from "./packages/packument-cache.ts";
+import type { TarballCache } from "./packages/tarball-cache.ts";
 import type { RegistrySigner } from "./signing/registry-signer.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 import type { Uplink } from "./uplink/uplink.ts";
@@ -66,6 +67,7 @@ export type Deps = {
   tokens: TokenService;
   packumentCache: PackumentCache;
   packageCache: PackageCache;
+  tarballCache: TarballCache;
   signer: RegistrySigner;
   /** Public packages from an upstream registry; undefined when PACKR_UPLINK_URL is empty. */
   uplink: Uplink | undefined;

@@ -103,6 +103,7 @@ export { type PackumentBytes, PackumentCache } from "./packages/packument-cache.
 export { type PublishResult, publishPackage } from "./packages/publish-package.ts";
 export { removeDistTag } from "./packages/remove-dist-tag.ts";
 export { setDistTag } from "./packages/set-dist-tag.ts";
+export { TarballCache } from "./packages/tarball-cache.ts";
 export { unpublishPackage } from "./packages/unpublish-package.ts";
 export type { UnpublishResult } from "./packages/unpublish-rules.ts";
 export { UNPUBLISH_WINDOW_HOURS } from "./packages/unpublish-rules.ts";

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceContext } from "../src/context.ts";
 import { auditEvents, versions } from "../src/db/schema/index.ts";
+import { changeOwners } from "../src/packages/change-owners.ts";
 import { getPackument } from "../src/packages/get-packument.ts";
 import { getTarball } from "../src/packages/get-tarball.ts";
 import { getVersionManifest } from "../src/packages/get-version.ts";
@@ -107,6 +108,66 @@ describe.each(testDrivers())("publish on %s", (driver) => {
       input: { name: "@acme/open", spec: "^1" },
     });
     expect(ranged.version).toBe("1.0.0");
+  });
+
+  it("lets only an administrator create a package under a name npm keeps for old packages", async () => {
+    // punycode (a core-module name) and JSONStream (capitals) are in real trees: eslint needs punycode.
+    for (const name of ["punycode", "JSONStream"]) {
+      const refused = await failure(
+        publishPackage({ ctx: alice, input: { name, body: publishBody(name, "1.0.0") } }),
+      );
+      expect(refused.code).toBe("INVALID_PACKAGE_NAME");
+      expect(refused.message).toMatch(/core module|capital/);
+      expect(refused.message).toMatch(/Only an administrator/);
+      expect(
+        (await failure(getPackument({ ctx: alice, input: { name, abbreviated: false } }))).code,
+      ).toBe("NOT_FOUND");
+    }
+    const admin = await tokenContext(deps, { user: "root", role: "admin", isAdmin: true });
+    for (const name of ["punycode", "JSONStream"]) {
+      await publishPackage({ ctx: admin, input: { name, body: publishBody(name, "1.0.0") } });
+      expect((await readDoc(alice, name))["dist-tags"]).toEqual({ latest: "1.0.0" });
+    }
+    // Once it exists, the usual maintainer rule applies: bob is not one, the admin's co-owner is.
+    const notOwner = await failure(
+      publishPackage({
+        ctx: bob,
+        input: { name: "punycode", body: publishBody("punycode", "1.1.0") },
+      }),
+    );
+    expect(notOwner.code).toBe("FORBIDDEN");
+    const doc = await readDoc(admin, "punycode");
+    await changeOwners({
+      ctx: admin,
+      input: {
+        name: "punycode",
+        rev: doc._rev,
+        body: {
+          _id: "punycode",
+          _rev: doc._rev,
+          maintainers: [
+            { name: "root", email: "root@example.test" },
+            { name: "bob", email: "bob@example.test" },
+          ],
+        },
+      },
+    });
+    await publishPackage({
+      ctx: bob,
+      input: { name: "punycode", body: publishBody("punycode", "1.1.0") },
+    });
+    expect((await readDoc(alice, "punycode"))["dist-tags"]).toEqual({ latest: "1.1.0" });
+    // Names npm refuses outright stay refused, for administrators too.
+    expect(
+      (
+        await failure(
+          publishPackage({
+            ctx: admin,
+            input: { name: "node_modules", body: publishBody("node_modules", "1.0.0") },
+          }),
+        )
+      ).code,
+    ).toBe("INVALID_PACKAGE_NAME");
   });
 
   it("sets latest on the first publish even under another tag", async () => {

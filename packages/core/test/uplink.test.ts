@@ -27,10 +27,9 @@ const TIMEOUT_MS = 400;
 const bytesOf = (name: string, version: string) => Buffer.from(`upstream ${name}@${version}`);
 const sri = (b: Buffer) => `sha512-${createHash("sha512").update(b).digest("base64")}`;
 
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
-  return Buffer.concat(chunks);
+/** A small tarball comes from the tarball cache as bytes; a larger one as a stream. */
+async function readAll(body: Uint8Array | ReadableStream<Uint8Array>): Promise<Buffer> {
+  return Buffer.from(await new Response(body).arrayBuffer());
 }
 
 async function tarballBytes(ctx: ServiceContext, name: string, version: string) {

@@ -14,7 +14,7 @@ import {
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { headerText } from "../http-errors.ts";
-import { type PackagePath, parsePackagePath } from "../package-path.ts";
+import { type PackagePath, parsePackagePath, rawPathname } from "../package-path.ts";
 import { classifyPackagePut, classifyPackageRevPut } from "../put-kind.ts";
 import { readJson } from "../read-json.ts";
 
@@ -25,7 +25,7 @@ const ABBREVIATED = "application/vnd.npm.install-v1+json";
  * after every `/-/…` route, because a package name can be almost any path.
  */
 export async function packageRoute(c: Context<AppEnv>): Promise<Response> {
-  const pathname = new URL(c.req.url).pathname;
+  const pathname = rawPathname(c.req.url);
   // `/-/…` is the registry's own namespace: an unmatched one is an unknown endpoint, not a package.
   if (pathname.startsWith("/-/")) {
     throw new PackrError(
@@ -115,25 +115,27 @@ async function writeRoute(c: Context<AppEnv>, target: PackagePath): Promise<Resp
 async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Response> {
   const abbreviated = (c.req.header("accept") ?? "").includes(ABBREVIATED);
   const doc = await getPackument({ ctx: c.get("ctx"), input: { name, abbreviated } });
-  const headers = new Headers({
+  // A plain object, not `Headers`: the server adapter writes it out as is (a `Headers` costs a
+  // validated copy per header, twice); this is the hottest response of the registry.
+  const headers: Record<string, string> = {
     "Content-Type": abbreviated ? ABBREVIATED : "application/json",
     ETag: doc.etag,
     "Last-Modified": doc.modifiedAt.toUTCString(),
     "Cache-Control": doc.access === "public" ? "no-cache" : "private, no-cache",
     Vary: "Accept, Accept-Encoding, Authorization",
-  });
+  };
   if (doc.stale) {
     // RFC 9111 §5.5 (obsoleted, still what caches and people read) and npm's own notice line.
-    headers.set("Warning", '110 - "Response is stale"');
-    headers.set("npm-notice", headerText(`Packr served its cached copy of ${name}: ${doc.stale}.`));
+    headers.Warning = '110 - "Response is stale"';
+    headers["npm-notice"] = headerText(`Packr served its cached copy of ${name}: ${doc.stale}.`);
   }
   // npm prints npm-notice only for a response it did not store in its cache (npm-registry-fetch
   // skips any response make-fetch-happen marked x-local-cache, which it does on every store), so
   // a notice goes with no-store: a package deprecated as a whole trades revalidation for telling
   // every client so.
   if (doc.notice) {
-    headers.set("npm-notice", headerText(doc.notice));
-    headers.set("Cache-Control", doc.access === "public" ? "no-store" : "private, no-store");
+    headers["npm-notice"] = headerText(doc.notice);
+    headers["Cache-Control"] = doc.access === "public" ? "no-store" : "private, no-store";
   }
   const ifNoneMatch = c.req.header("if-none-match");
   if (ifNoneMatch?.split(",").some((t) => t.trim() === doc.etag || t.trim() === "*")) {
@@ -142,10 +144,10 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
   const bytes = await doc.load();
   let body = bytes.plain;
   if (/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
-    headers.set("Content-Encoding", "gzip");
+    headers["Content-Encoding"] = "gzip";
     body = bytes.gzip;
   }
-  headers.set("Content-Length", String(body.byteLength));
+  headers["Content-Length"] = String(body.byteLength);
   return new Response(c.req.method === "HEAD" ? null : body, { status: 200, headers });
 }
 
@@ -164,7 +166,8 @@ async function tarballResponse(
       headers: { Location: result.url, "Cache-Control": "no-store" },
     });
   }
-  const headers = new Headers({
+  // Plain headers and in-memory bytes take the server adapter's direct path: one write, no stream.
+  const headers = {
     "Content-Type": "application/octet-stream",
     "Content-Length": String(result.size),
     // The bytes behind a name@version never change (a version is immutable, and never reused).
@@ -172,9 +175,9 @@ async function tarballResponse(
       result.access === "public"
         ? "public, max-age=31536000, immutable"
         : "private, max-age=31536000, immutable",
-  });
+  };
   if (c.req.method === "HEAD") {
-    await result.body.cancel();
+    if (result.body instanceof ReadableStream) await result.body.cancel();
     return new Response(null, { status: 200, headers });
   }
   return new Response(result.body, { status: 200, headers });

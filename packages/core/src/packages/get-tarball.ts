@@ -14,14 +14,16 @@ export type TarballResponse =
   | {
       kind: "stream";
       access: "public" | "restricted";
-      body: ReadableStream<Uint8Array>;
+      /** In memory when small (from the tarball cache), otherwise streamed from the store. */
+      body: Uint8Array | ReadableStream<Uint8Array>;
       size: number;
       integrity: string;
     };
 
 /**
  * A tarball by its file name (`widget-1.0.0.tgz`). Access and the blob key come from the process
- * cache (a query on a miss); then a presigned redirect when the store offers one, otherwise a stream.
+ * cache (a query on a miss); then a presigned redirect when the store offers one, otherwise the
+ * bytes: from the tarball cache, or read from the store (and kept when small).
  */
 export async function getTarball(args: {
   ctx: ServiceContext;
@@ -56,6 +58,16 @@ export async function getTarball(args: {
 
   const url = await ctx.deps.blobStore.downloadUrl(row.key, input.filename);
   if (url) return { kind: "redirect", url };
+  const served = (body: Uint8Array | ReadableStream<Uint8Array>): TarballResponse => ({
+    kind: "stream",
+    access: row.access,
+    body,
+    size: row.size,
+    integrity: row.integrity,
+  });
+  const cache = ctx.deps.tarballCache;
+  const cached = cache.get(row.key);
+  if (cached) return served(cached);
   const body = await ctx.deps.blobStore.get(row.key);
   if (!body) {
     throw new PackrError(
@@ -63,7 +75,10 @@ export async function getTarball(args: {
       `The stored tarball of ${name.name}@${version} is missing from blob storage.`,
     );
   }
-  return { kind: "stream", access: row.access, body, size: row.size, integrity: row.integrity };
+  if (row.size > cache.maxItemBytes) return served(body);
+  const bytes = new Uint8Array(await new Response(body).arrayBuffer());
+  cache.set(row.key, bytes);
+  return served(bytes);
 }
 
 /** A live version's blob key: from the process cache, or one indexed lookup. */

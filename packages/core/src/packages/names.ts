@@ -17,12 +17,33 @@ const MAX_LENGTH = 214;
  * through URLs: no control characters, no path segments, nothing that decodes into `..`. Errors
  * say what is wrong in the sentence npm prints.
  *
- * `"new"` (publishing a package that does not exist yet) applies npm's rules for new packages;
- * `"existing"` (every read, and changes to a package) also accepts the names npm still serves for
- * old packages — capitals (`JSONStream`), core-module names (`punycode`) — which a lockfile or a
- * mirror can name.
+ * `"new"` applies npm's rules for new packages; `"existing"` (every read, every write) also
+ * accepts the names npm still serves for old packages — capitals (`JSONStream`), core-module names
+ * (`punycode`) — which a lockfile or a mirror can name. Who may create a package under such a
+ * name is publish's decision (see publish-package.ts).
  */
 export function parsePackageName(raw: string, rules: "new" | "existing" = "existing"): PackageName {
+  // Every packument and tarball GET parses its name: remember the names that passed (a pure
+  // function of the string), so the hot path skips npm's validator. Bounded; refusals never cached.
+  const cache = parsed[rules];
+  const hit = cache.get(raw);
+  if (hit) return hit;
+  const name = Object.freeze(validateName(raw, rules));
+  if (cache.size >= PARSED_MAX) cache.clear();
+  cache.set(raw, name);
+  return name;
+}
+
+const PARSED_MAX = 10_000;
+const parsed = { new: new Map<string, PackageName>(), existing: new Map<string, PackageName>() };
+
+/**
+ * Whether npm would accept this name for a new package today. False for the names npm serves only
+ * for old packages: capitals (`JSONStream`), core-module names (`punycode`).
+ */
+export const isNewStyleName = (raw: string): boolean => validate(raw).validForNewPackages;
+
+function validateName(raw: string, rules: "new" | "existing"): PackageName {
   const shown = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
   const fail = (why: string): never => {
     throw new PackrError("INVALID_PACKAGE_NAME", `Invalid package name ${shown}: ${why}.`);

@@ -3,8 +3,8 @@ import { and, eq } from "drizzle-orm";
 import semver from "semver";
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
-import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
-import type { ServiceContext } from "../context.ts";
+import { assertScopeAllowed, isAdminToken, requirePermission } from "../auth/policy.ts";
+import type { ServiceContext, TokenActor } from "../context.ts";
 import { distTags, packageMaintainers, packages, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -13,13 +13,14 @@ import { ANALYZE_VERSION } from "../jobs/topics.ts";
 import { sha512Hex, tarballKey } from "../storage/blob-store.ts";
 import { assertNotUpstream } from "../uplink/assert-not-upstream.ts";
 import { revString } from "./build-packument.ts";
+import { findPackageMeta } from "./get-packument.ts";
 import {
   abbreviateVersion,
   isRecord,
   normalizeVersionManifest,
   serializeEntry,
 } from "./manifest.ts";
-import { type PackageName, parsePackageName } from "./names.ts";
+import { isNewStyleName, type PackageName, parsePackageName } from "./names.ts";
 import { assertMaintainer, bumpRevision, forgetPackage } from "./package-change.ts";
 
 const Attachment = z.object({
@@ -59,9 +60,10 @@ export async function publishPackage(args: {
   input: { name: string; body: unknown };
 }): Promise<PublishResult> {
   const { ctx } = args;
-  const name = parsePackageName(args.input.name, "new");
+  const name = parsePackageName(args.input.name);
   const token = requirePermission(ctx.actor, "publish", `publish ${name.name}`);
   assertScopeAllowed(token, name);
+  if (!isNewStyleName(name.name)) await assertMayUseOldStyleName(ctx, token, name);
 
   const body = parseBody(args.input.body, name);
   const [version, rawManifest] = onlyVersion(body.versions, name);
@@ -197,6 +199,28 @@ export async function publishPackage(args: {
   });
   forgetPackage(ctx, name);
   return result;
+}
+
+/**
+ * Names npm serves only for old packages (`punycode`, `JSONStream`): real trees depend on them, so
+ * an administrator may create one here (importing the package from npm, or a mirror), and anyone
+ * may publish new versions of one that exists. Anyone else creating one gets npm's refusal.
+ */
+async function assertMayUseOldStyleName(
+  ctx: ServiceContext,
+  token: TokenActor,
+  name: PackageName,
+): Promise<void> {
+  if (isAdminToken(token) || (await findPackageMeta(ctx, name.name))) return;
+  try {
+    parsePackageName(name.name, "new");
+  } catch (err) {
+    if (!(err instanceof PackrError)) throw err;
+    throw new PackrError(
+      err.code,
+      `${err.message} Only an administrator can create a package under a name npm keeps for old packages (to import it from npm).`,
+    );
+  }
 }
 
 function parseBody(raw: unknown, name: PackageName): z.infer<typeof PublishBody> {

@@ -16,6 +16,7 @@ import { DownloadCounter } from "../downloads/download-counter.ts";
 import { newId } from "../ids.ts";
 import { PACKAGE_CHANGED, PackageCache } from "../packages/package-cache.ts";
 import { PackumentCache } from "../packages/packument-cache.ts";
+import { TarballCache } from "../packages/tarball-cache.ts";
 import { RegistrySigner } from "../signing/registry-signer.ts";
 import { FsBlobStore } from "../storage/fs-blob-store.ts";
 import { Uplink } from "../uplink/uplink.ts";
@@ -94,6 +95,7 @@ export async function createTestDeps(
     tokens,
     packumentCache: new PackumentCache(),
     packageCache,
+    tarballCache: new TarballCache(),
     signer: new RegistrySigner(TEST_SIGNING_KEY),
     uplink: opts.uplink ? new Uplink(opts.uplink, opts.privateScopes) : undefined,
     downloads,

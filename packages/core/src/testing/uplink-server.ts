@@ -98,7 +98,9 @@ export async function startUplinkServer(deps: Deps): Promise<UplinkServer> {
       const tarball = await getTarball({ ctx, input: { name, filename } });
       if (tarball.kind !== "stream") throw new Error("the test uplink streams tarballs");
       res.writeHead(200, { "content-type": "application/octet-stream" });
-      Readable.fromWeb(tarball.body as import("node:stream/web").ReadableStream).pipe(res);
+      // Small tarballs come from the tarball cache as bytes, larger ones as a stream.
+      if (tarball.body instanceof Uint8Array) res.end(tarball.body);
+      else Readable.fromWeb(tarball.body as import("node:stream/web").ReadableStream).pipe(res);
     } catch (err) {
       if (isPackrError(err)) {
         res

@@ -154,6 +154,8 @@ export async function startStack(
         PACKR_DATA_DIR: path.join(dataDir, "registry"),
         PACKR_ADMIN_PASSWORD: "admin-password-1",
         PACKR_LOG_LEVEL: "warn",
+        // Never the internet: no uplink.
+        PACKR_UPLINK_URL: "",
         ...opts.registryEnv,
       },
     });

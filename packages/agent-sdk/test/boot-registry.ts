@@ -1,59 +1,23 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { rm } from "node:fs/promises";
 import { makeTarball, publishBody } from "@packr/core/testing";
-
-const SERVER = fileURLToPath(new URL("../../../apps/registry/src/server.ts", import.meta.url));
-const REGISTRY_DIR = path.dirname(path.dirname(SERVER));
+import { startRegistryProcess } from "@packr/registry/test/harness";
 
 export type BootedRegistry = { url: string; token: string; stop(): Promise<void> };
 
 /**
- * The real registry as a process on 127.0.0.1 (embedded database in a temp dir) with a small
- * corpus published and analyzed: what the SDK and the MCP server are tested against.
+ * The real registry as a process on 127.0.0.1 (embedded database in a temp dir, no uplink) with a
+ * small corpus published and analyzed: what the SDK and the MCP server are tested against.
  */
 export async function bootRegistry(): Promise<BootedRegistry> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "packr-sdk-"));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", SERVER], {
-    cwd: REGISTRY_DIR,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? os.homedir(),
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      PACKR_PUBLIC_URL: url,
-      PACKR_DATA_DIR: dataDir,
-      PACKR_ADMIN_PASSWORD: "admin-password-1",
-      PACKR_LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d) => {
-    out += String(d);
-  });
-  child.stderr?.on("data", (d) => {
-    out += String(d);
-  });
+  const reg = await startRegistryProcess({ env: { PACKR_LOG_LEVEL: "warn" } });
+  const { url } = reg;
+  const out = reg.output;
   const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
-    await rm(dataDir, { recursive: true, force: true });
+    await reg.stop();
+    await rm(reg.dataDir, { recursive: true, force: true });
   };
+
   try {
-    await until(
-      async () => (await fetch(`${url}/-/ping`)).ok,
-      150_000,
-      () => `registry did not start:\n${out}`,
-    );
     const login = await fetch(`${url}/-/v1/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -80,7 +44,7 @@ export async function bootRegistry(): Promise<BootedRegistry> {
         return res.ok && ((await res.json()) as { analysis: string }).analysis === "complete";
       },
       120_000,
-      () => `analysis did not finish:\n${out}`,
+      () => `analysis did not finish:\n${out()}`,
     );
     return { url, token, stop };
   } catch (err) {
@@ -150,16 +114,4 @@ async function until(check: () => Promise<boolean>, ms: number, why: () => strin
     if (Date.now() - started > ms) throw new Error(why());
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
 }

@@ -1,6 +1,7 @@
-import { and, arrayContains, eq, inArray, isNull } from "drizzle-orm";
+import { and, arrayContains, eq, inArray } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { distTags, packages, versionAnalyses, versions } from "../db/schema/index.ts";
+import { isLatestTagOfAnalysis, isLiveVersionOfAnalysis } from "./latest-analyses.ts";
 import { readablePackage, seesRestricted } from "./read-access.ts";
 import type { RecommendationsResponse } from "./types.ts";
 
@@ -23,22 +24,8 @@ export async function getRecommendations(args: {
     .select({ name: packages.name, deps: versionAnalyses.dependencyNames })
     .from(versionAnalyses)
     .innerJoin(packages, eq(packages.id, versionAnalyses.packageId))
-    .innerJoin(
-      distTags,
-      and(
-        eq(distTags.packageId, versionAnalyses.packageId),
-        eq(distTags.tag, "latest"),
-        eq(distTags.version, versionAnalyses.version),
-      ),
-    )
-    .innerJoin(
-      versions,
-      and(
-        eq(versions.packageId, versionAnalyses.packageId),
-        eq(versions.version, versionAnalyses.version),
-        isNull(versions.unpublishedAt),
-      ),
-    )
+    .innerJoin(distTags, isLatestTagOfAnalysis)
+    .innerJoin(versions, isLiveVersionOfAnalysis)
     .where(
       and(
         arrayContains(versionAnalyses.dependencyNames, [name.name]),

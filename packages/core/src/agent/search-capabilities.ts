@@ -1,4 +1,4 @@
-import { and, arrayOverlaps, eq, isNull, or, sql } from "drizzle-orm";
+import { and, arrayOverlaps, eq, or, sql } from "drizzle-orm";
 import {
   type CapabilityMatch,
   capabilitiesForQuery,
@@ -9,6 +9,7 @@ import { qualityScore } from "../analysis/quality-score.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags, packages, versionAnalyses, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { isLatestTagOfAnalysis, isLiveVersionOfAnalysis } from "./latest-analyses.ts";
 import type { StoredSignals } from "./load-package.ts";
 import { seesRestricted } from "./read-access.ts";
 import type { SearchResponse, SearchResult } from "./types.ts";
@@ -70,22 +71,8 @@ export async function searchCapabilities(args: {
     })
     .from(versionAnalyses)
     .innerJoin(packages, eq(packages.id, versionAnalyses.packageId))
-    .innerJoin(
-      distTags,
-      and(
-        eq(distTags.packageId, versionAnalyses.packageId),
-        eq(distTags.tag, "latest"),
-        eq(distTags.version, versionAnalyses.version),
-      ),
-    )
-    .innerJoin(
-      versions,
-      and(
-        eq(versions.packageId, versionAnalyses.packageId),
-        eq(versions.version, versionAnalyses.version),
-        isNull(versions.unpublishedAt),
-      ),
-    )
+    .innerJoin(distTags, isLatestTagOfAnalysis)
+    .innerJoin(versions, isLiveVersionOfAnalysis)
     .where(
       and(or(...matches), seesRestricted(ctx.actor) ? undefined : eq(packages.access, "public")),
     )

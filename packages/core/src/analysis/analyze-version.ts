@@ -1,11 +1,11 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Deps } from "../context.ts";
-import { packageDocs, packages, versionAnalyses, versions } from "../db/schema/index.ts";
+import { packageDocs, versionAnalyses, versions } from "../db/schema/index.ts";
 import { extractTypedDocs } from "../docs/extract-dts.ts";
 import { enqueueJob } from "../jobs/outbox.ts";
 import { GENERATE_DOCS } from "../jobs/topics.ts";
 import { capabilitySources, extractCapabilities } from "./capabilities.ts";
-import { readTarball } from "./read-tarball.ts";
+import { loadStoredVersion } from "./load-stored-version.ts";
 import { computeSignals } from "./signals.ts";
 
 export type AnalyzePayload = { packageId: string; version: string };
@@ -22,28 +22,9 @@ export async function analyzeVersion(
   payload: AnalyzePayload,
   opts: { aiDocs: boolean },
 ): Promise<"analyzed" | "gone"> {
-  const [row] = await deps.db
-    .select({
-      name: packages.name,
-      manifest: versions.manifest,
-      readme: versions.readme,
-      tarballKey: versions.tarballKey,
-      tarballSize: versions.tarballSize,
-    })
-    .from(versions)
-    .innerJoin(packages, eq(packages.id, versions.packageId))
-    .where(
-      and(
-        eq(versions.packageId, payload.packageId),
-        eq(versions.version, payload.version),
-        isNull(versions.unpublishedAt),
-      ),
-    );
+  const row = await loadStoredVersion(deps, payload);
   if (!row) return "gone";
-  const stream = await deps.blobStore.get(row.tarballKey);
-  if (!stream) return "gone";
-  const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-  const contents = await readTarball(bytes);
+  const { contents } = row;
   const [count] = await deps.db
     .select({ n: sql<number>`count(*)::int` })
     .from(versions)

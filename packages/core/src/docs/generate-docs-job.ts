@@ -1,8 +1,7 @@
-import { and, eq, isNull } from "drizzle-orm";
 import { longestReadme } from "../analysis/analyze-version.ts";
-import { readTarball } from "../analysis/read-tarball.ts";
+import { loadStoredVersion } from "../analysis/load-stored-version.ts";
 import type { Deps } from "../context.ts";
-import { packageDocs, packages, versions } from "../db/schema/index.ts";
+import { packageDocs } from "../db/schema/index.ts";
 import { extractTypedDocs } from "./extract-dts.ts";
 import { type DocGenConfig, generateAiDocs } from "./generate-ai-docs.ts";
 
@@ -16,26 +15,9 @@ export async function generateDocsJob(
   config: DocGenConfig,
   payload: { packageId: string; version: string },
 ): Promise<"generated" | "gone"> {
-  const [row] = await deps.db
-    .select({
-      name: packages.name,
-      readme: versions.readme,
-      tarballKey: versions.tarballKey,
-      manifest: versions.manifest,
-    })
-    .from(versions)
-    .innerJoin(packages, eq(packages.id, versions.packageId))
-    .where(
-      and(
-        eq(versions.packageId, payload.packageId),
-        eq(versions.version, payload.version),
-        isNull(versions.unpublishedAt),
-      ),
-    );
+  const row = await loadStoredVersion(deps, payload);
   if (!row) return "gone";
-  const stream = await deps.blobStore.get(row.tarballKey);
-  if (!stream) return "gone";
-  const contents = await readTarball(new Uint8Array(await new Response(stream).arrayBuffer()));
+  const { contents } = row;
   const entry = typeof row.manifest.types === "string" ? row.manifest.types : null;
   const typed = await extractTypedDocs(contents.texts, entry);
   const dtsText = typed.files.map((f) => `// ${f}\n${contents.texts.get(f) ?? ""}`).join("\n\n");

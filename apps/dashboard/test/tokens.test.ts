@@ -1,7 +1,8 @@
 /**
  * The /tokens page in Chromium: a token made there works with the registry at once and stops
  * working when revoked there; the registry's refusal of a token with more than the person holds
- * reaches the page; and a session that has expired is nobody, whatever the cookie says.
+ * reaches the page; signing out ends the session at the registry; and a session that has expired
+ * is nobody, whatever the cookie says.
  */
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
@@ -101,6 +102,34 @@ describe("the tokens page", () => {
     await expect(page.locator(".alert.error").textContent()).resolves.toContain(
       "Give the token a name.",
     );
+    await ctx.close();
+  });
+});
+
+describe("signing out", () => {
+  it("ends the session at the registry, not just the cookie", async () => {
+    const ctx = await stack.newContext();
+    const page = await ctx.newPage();
+    await signedInOnTokens(page, "xena");
+    const cookie = (await ctx.cookies()).find((c) => c.name === "packr_session");
+    expect(cookie?.value).toBeTruthy();
+    const me = async () => {
+      const res = await fetch(`${stack.registry.url}/api/v1/admin/me`, {
+        headers: {
+          authorization: `Bearer ${stack.secrets.internalApi}`,
+          "x-packr-session": cookie?.value ?? "",
+        },
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    expect(await me()).toBe(200);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL("**/login**");
+    expect((await ctx.cookies()).find((c) => c.name === "packr_session")).toBeUndefined();
+    // The old value is dead everywhere: replaying it is nobody.
+    expect(await me()).toBe(401);
+    await screenshot(page, "signed-out");
     await ctx.close();
   });
 });

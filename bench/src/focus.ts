@@ -16,6 +16,7 @@ import { median, percentile, round } from "./stats.ts";
  *
  *   pnpm bench:focus [--seconds 5] [--reps 3] [--big 0|2000] [--only small-full,tarball] [--prof]
  *                    [--log warn|info]   (Packr's PACKR_LOG_LEVEL; the full run uses warn)
+ *                    [--jobs off]        (PACKR_RUN_JOBS=false: publishes without their analysis job)
  */
 
 function arg(name: string, fallback: string): string {
@@ -32,6 +33,7 @@ const only = arg("only", "")
   .filter((x) => x);
 const prof = process.argv.includes("--prof");
 const logLevel = arg("log", "warn");
+const runJobs = arg("jobs", "on") !== "off";
 
 const encode = (name: string) => `/${name.replace("/", "%2f")}`;
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
   try {
     const packr = await startPackr(1, 0, prof ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [], {
       PACKR_LOG_LEVEL: logLevel,
+      PACKR_RUN_JOBS: String(runJobs),
     });
     servers.push(packr);
     log(`loadavg ${loadavg().join(" ")}`);

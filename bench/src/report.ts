@@ -3,6 +3,7 @@ import path from "node:path";
 import type { InstallResult } from "./install.ts";
 import { cell, type LoadCell } from "./load.ts";
 import { type Machine, runCommand } from "./proc.ts";
+import { PROFILE_NOTES } from "./profile-notes.ts";
 import type { ConcurrentResult, FixturePublishResult, GrowthResult } from "./publish.ts";
 import { REPO_ROOT } from "./servers.ts";
 import { round } from "./stats.ts";
@@ -645,6 +646,7 @@ export function renderMarkdown(results: Results): string {
   const logs = SERVERS.flatMap((s) =>
     (r.serverLogs[s] ?? []).map((l) => `    ${s}: ${l.slice(0, 240)}`),
   );
+  out.push("## What the profiles showed", "", ...PROFILE_NOTES, "");
   out.push(
     "## Observations",
     "",

@@ -23,6 +23,7 @@ import {
   TokenService,
   Uplink,
 } from "@packr/core";
+import { type AnalysisThreads, createAnalysisThreads } from "./analysis-threads.ts";
 import { createLogger, type Logger } from "./logger.ts";
 
 /** Everything one registry process holds: wired once from config, closed once on shutdown. */
@@ -83,9 +84,15 @@ export async function createRuntime(
       deviceCodeTtlSeconds: config.deviceCodeTtlSeconds,
     },
   };
+  const analysis: AnalysisThreads | undefined =
+    config.analysisThreads > 0
+      ? createAnalysisThreads({ threads: config.analysisThreads })
+      : undefined;
   const relay = new OutboxRelay(
     database.db,
-    new InProcessRunner(createJobHandlers(deps, { docGen: config.docGen })),
+    new InProcessRunner(
+      createJobHandlers(deps, { docGen: config.docGen, analyzer: analysis?.analyze }),
+    ),
     {
       onError: (err, job) =>
         logger.error({
@@ -117,6 +124,7 @@ export async function createRuntime(
     async close() {
       // Jobs in flight finish (or stay in the outbox for the next start); counts are written.
       await relay.stop();
+      await analysis?.close();
       await downloads
         .close()
         .catch((err) => logger.error({ msg: "download counts lost", error: String(err) }));

@@ -10,6 +10,12 @@ export { refuseTeams } from "./access/teams.ts";
 export * from "./agent/index.ts";
 export { analyzeVersion } from "./analysis/analyze-version.ts";
 export { CAPABILITIES, type Capability, extractCapabilities } from "./analysis/capabilities.ts";
+export {
+  type AnalysisInput,
+  type Analyzer,
+  type DerivedAnalysis,
+  deriveAnalysis,
+} from "./analysis/derive-analysis.ts";
 export { type QualityScore, qualityScore, type ScoreFactor } from "./analysis/quality-score.ts";
 export { readTarball } from "./analysis/read-tarball.ts";
 export { computeSignals, type VersionSignals } from "./analysis/signals.ts";

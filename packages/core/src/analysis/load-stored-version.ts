@@ -3,23 +3,26 @@ import type { Deps } from "../context.ts";
 import { packages, versions } from "../db/schema/index.ts";
 import { readTarball, type TarballContents } from "./read-tarball.ts";
 
-export type StoredVersion = {
+export type StoredTarball = {
   name: string;
   manifest: (typeof versions.$inferSelect)["manifest"];
   readme: string | null;
   tarballSize: number;
-  contents: TarballContents;
+  /** The stored `.tgz` as published. */
+  tarball: Uint8Array;
 };
 
+export type StoredVersion = Omit<StoredTarball, "tarball"> & { contents: TarballContents };
+
 /**
- * A live version's row and the files of its stored tarball, for the jobs that read them (analysis,
+ * A live version's row and the bytes of its stored tarball, for the jobs that read them (analysis,
  * AI docs). Null when the version was unpublished or its blob is gone since the job was committed:
  * the job then has nothing to do.
  */
-export async function loadStoredVersion(
+export async function loadStoredTarball(
   deps: Deps,
   payload: { packageId: string; version: string },
-): Promise<StoredVersion | null> {
+): Promise<StoredTarball | null> {
   const [row] = await deps.db
     .select({
       name: packages.name,
@@ -40,12 +43,17 @@ export async function loadStoredVersion(
   if (!row) return null;
   const stream = await deps.blobStore.get(row.tarballKey);
   if (!stream) return null;
-  const contents = await readTarball(new Uint8Array(await new Response(stream).arrayBuffer()));
-  return {
-    name: row.name,
-    manifest: row.manifest,
-    readme: row.readme,
-    tarballSize: row.tarballSize,
-    contents,
-  };
+  const { tarballKey: _key, ...rest } = row;
+  return { ...rest, tarball: new Uint8Array(await new Response(stream).arrayBuffer()) };
+}
+
+/** `loadStoredTarball` with the tarball listed and its readable texts kept. */
+export async function loadStoredVersion(
+  deps: Deps,
+  payload: { packageId: string; version: string },
+): Promise<StoredVersion | null> {
+  const stored = await loadStoredTarball(deps, payload);
+  if (!stored) return null;
+  const { tarball, ...rest } = stored;
+  return { ...rest, contents: await readTarball(tarball) };
 }

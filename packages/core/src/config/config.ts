@@ -126,6 +126,8 @@ const EnvSchema = z.object({
     .enum(["true", "false", "1", "0", "yes", "no", ""])
     .optional()
     .transform((v) => v === undefined || v === "" || v === "true" || v === "1" || v === "yes"),
+  /** Worker threads for the CPU-bound part of package analysis; 0 runs it on the request thread. */
+  PACKR_ANALYSIS_THREADS: z.coerce.number().int().min(0).max(16).default(1),
   PACKR_DOWNLOADS_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   DOC_GEN_ENABLED: flag,
   ANTHROPIC_API_KEY: optionalString,
@@ -176,6 +178,8 @@ export type Config = {
   /** Scopes (without `@`) that are Packr's even before they hold a package: never looked up upstream. */
   privateScopes: string[];
   runJobs: boolean;
+  /** Worker threads `version.analyze` derives its results on (0: inline, on the request thread). */
+  analysisThreads: number;
   downloadsFlushMs: number;
   /** Set when DOC_GEN_ENABLED=true and ANTHROPIC_API_KEY is given: Claude writes package docs. */
   docGen: { apiKey: string; baseUrl: string | undefined; model: string } | undefined;
@@ -233,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : undefined,
     privateScopes: e.PACKR_PRIVATE_SCOPES,
     runJobs: e.PACKR_RUN_JOBS,
+    analysisThreads: e.PACKR_ANALYSIS_THREADS,
     downloadsFlushMs: e.PACKR_DOWNLOADS_FLUSH_SECONDS * 1000,
     docGen:
       e.DOC_GEN_ENABLED && e.ANTHROPIC_API_KEY

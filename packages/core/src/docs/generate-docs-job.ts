@@ -1,4 +1,4 @@
-import { longestReadme } from "../analysis/analyze-version.ts";
+import { longestReadme } from "../analysis/derive-analysis.ts";
 import { loadStoredVersion } from "../analysis/load-stored-version.ts";
 import type { Deps } from "../context.ts";
 import { packageDocs } from "../db/schema/index.ts";

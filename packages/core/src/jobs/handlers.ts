@@ -1,4 +1,5 @@
 import { analyzeVersion } from "../analysis/analyze-version.ts";
+import type { Analyzer } from "../analysis/derive-analysis.ts";
 import type { Deps } from "../context.ts";
 import type { DocGenConfig } from "../docs/generate-ai-docs.ts";
 import { generateDocsJob } from "../docs/generate-docs-job.ts";
@@ -13,15 +14,20 @@ const versionPayload = (payload: Record<string, unknown>) => {
   return { packageId, version };
 };
 
-/** Every job topic Packr commits, and what runs it. The worker app and the in-process runner share it. */
+/**
+ * Every job topic Packr commits, and what runs it. The worker app and the in-process runner share
+ * it. `analyzer` runs the CPU-bound part of the analysis (the registry passes a worker thread's);
+ * without it that part runs inline.
+ */
 export function createJobHandlers(
   deps: Deps,
-  opts: { docGen: DocGenConfig | undefined },
+  opts: { docGen: DocGenConfig | undefined; analyzer?: Analyzer },
 ): JobHandlers {
   return {
     [ANALYZE_VERSION]: async (job) => {
       await analyzeVersion(deps, versionPayload(job.payload), {
         aiDocs: opts.docGen !== undefined,
+        analyzer: opts.analyzer,
       });
     },
     [GENERATE_DOCS]: async (job) => {

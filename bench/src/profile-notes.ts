@@ -4,17 +4,16 @@
  * RESULTS.md prints it as it is. Update it when a profile is taken again.
  */
 export const PROFILE_NOTES: string[] = [
-  "Taken 2026-12-02 on main with `pnpm bench:focus --prof` (and `--jobs off`), same machine, right after the full run.",
+  "Taken 2026-12-02 on main with `pnpm bench:focus --prof` (and `--jobs off`), and for publish an in-process profile of 120 first-version publishes (inspector, 100 µs sampling), same machine.",
   "",
-  "- **Publish p50 (missed, ~1.6× Verdaccio).** Of the server CPU per first-version publish, the analysis job that every publish commits " +
-    "(`version.analyze`: gunzip and read the tarball, TypeScript's parser over the `.d.ts` files, capabilities) is about 35 ms: " +
-    "`bench:focus --jobs on` 61–74 ms CPU per publish, p50 29–37 ms; `--jobs off` 25–38 ms CPU, p50 19–27 ms (two runs each). " +
-    "The embedded default runs that job in the registry's own thread, so with publishes back to back it runs between them. " +
-    "Of what is left, the profile puts about 2 ms per publish in the request's own JavaScript (the largest single piece the " +
-    "base64 check of the attachment, a regex over the whole string, then semver range parsing for the dist-tags and the signature); " +
-    "the rest is PGlite executing the publish transaction (version row, both packuments, search document, outbox row, audit event) " +
-    "in WebAssembly on the same thread. Verdaccio writes one JSON file. The causes, not fixed in this change: the job belongs in a " +
-    "worker thread (or `apps/worker` when REDIS_URL is set), and on PostgreSQL the SQL leaves the process; both are named in the notes of issue #7.",
+  "- **Publish p50 (missed, ~1.9× Verdaccio in this run).** The first profile put about 35 ms of CPU per publish in the analysis job " +
+    "(`version.analyze`: gunzip, tar, TypeScript's parser over the `.d.ts` files) running on the registry's own thread between back-to-back " +
+    "publishes. That part now runs on a worker thread (`PACKR_ANALYSIS_THREADS`, piscina): p50 25.4 → 20 ms between the two full runs. " +
+    "What is left is the request itself, about 15 ms of CPU in process: PGlite about 9 ms of it (7 ms executing 15 statements in WebAssembly, " +
+    "1.5 ms turning result rows into objects), drizzle building the queries about 1.5 ms, the request's own JavaScript about 1 ms, HTTP about 3 ms. " +
+    "The largest statement is the search document (2.5 ms per publish on average): `to_tsvector` over the readme costs about 7 ms for a " +
+    "50 KB readme in PGlite. Verdaccio writes one JSON file. Next: fewer statements per publish (the package insert and its row lock as one), " +
+    "the readme's search vector computed by the analysis job instead of the request, and the same measurement on PostgreSQL, where the SQL leaves the process.",
   "- **Small packument CPU ratio to bare (missed by ratio, met in µs).** 40–47 µs per request against the bare server's 17–30 µs: " +
     "the bytes are precomputed and cached, so what remains is Hono's routing, the one first middleware (request id, token check, " +
     "runtime) and the node-server adapter writing the response. The earlier profile's costs — a `Headers` object per response, " +

@@ -26,9 +26,9 @@ export type AnalysisThreads = {
  */
 export function createAnalysisThreads(opts: {
   threads: number;
+  /** Read per task, so a test can lower it for one task and restore it for the next. */
   timeoutMs?: number;
 }): AnalysisThreads {
-  const timeoutMs = opts.timeoutMs ?? TASK_TIMEOUT_MS;
   const pool = new Piscina<AnalysisInput, DerivedAnalysis>({
     filename: WORKER,
     name: "deriveAnalysis",
@@ -42,7 +42,7 @@ export function createAnalysisThreads(opts: {
   return {
     analyze: (input) =>
       // The tarball is copied once, not transferred: the caller may still hold it.
-      pool.run(input, { signal: AbortSignal.timeout(timeoutMs) }),
+      pool.run(input, { signal: AbortSignal.timeout(opts.timeoutMs ?? TASK_TIMEOUT_MS) }),
     size: () => pool.threads.length,
     close: () => pool.close({ force: true }),
   };

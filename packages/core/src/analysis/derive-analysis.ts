@@ -1,4 +1,4 @@
-import { extractTypedDocs, type TypedDocs } from "../docs/extract-dts.ts";
+import { extractTypedDocs, type TypedDocs, typesEntry } from "../docs/extract-dts.ts";
 import { type CapabilityMatch, capabilitySources, extractCapabilities } from "./capabilities.ts";
 import { readTarball } from "./read-tarball.ts";
 import { computeSignals, type VersionSignals } from "./signals.ts";
@@ -47,14 +47,7 @@ export async function deriveAnalysis(input: AnalysisInput): Promise<DerivedAnaly
   });
   const readme = longestReadme(input.readme, contents.texts);
   const extracted = extractCapabilities(capabilitySources(input.manifest, readme));
-  const { manifest } = input;
-  const entry =
-    typeof manifest.types === "string"
-      ? manifest.types
-      : typeof manifest.typings === "string"
-        ? manifest.typings
-        : null;
-  const typed = await extractTypedDocs(contents.texts, entry);
+  const typed = await extractTypedDocs(contents.texts, typesEntry(input.manifest));
   return {
     signals: { ...signals, capabilityMatches: extracted.capabilities },
     capabilities: extracted.capabilities.map((c) => c.id),

@@ -14,6 +14,13 @@ export type DocEntry = {
 export type TypedDocs = { entries: DocEntry[]; files: string[]; truncated: boolean };
 
 const MAX_ENTRIES = 500;
+
+/** The `.d.ts` a manifest names as its entry (`types`, or the older `typings`), if any. */
+export function typesEntry(manifest: Record<string, unknown>): string | null {
+  if (typeof manifest.types === "string") return manifest.types;
+  if (typeof manifest.typings === "string") return manifest.typings;
+  return null;
+}
 const MAX_SIGNATURE = 2000;
 
 /**

@@ -2,7 +2,7 @@ import { longestReadme } from "../analysis/derive-analysis.ts";
 import { loadStoredVersion } from "../analysis/load-stored-version.ts";
 import type { Deps } from "../context.ts";
 import { packageDocs } from "../db/schema/index.ts";
-import { extractTypedDocs } from "./extract-dts.ts";
+import { extractTypedDocs, typesEntry } from "./extract-dts.ts";
 import { type DocGenConfig, generateAiDocs } from "./generate-ai-docs.ts";
 
 /**
@@ -18,8 +18,8 @@ export async function generateDocsJob(
   const row = await loadStoredVersion(deps, payload);
   if (!row) return "gone";
   const { contents } = row;
-  const entry = typeof row.manifest.types === "string" ? row.manifest.types : null;
-  const typed = await extractTypedDocs(contents.texts, entry);
+  // The same entry the analysis used for the typed docs (`types`, else `typings`).
+  const typed = await extractTypedDocs(contents.texts, typesEntry(row.manifest));
   const dtsText = typed.files.map((f) => `// ${f}\n${contents.texts.get(f) ?? ""}`).join("\n\n");
   const ai = await generateAiDocs(config, {
     name: row.name,

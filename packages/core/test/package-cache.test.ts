@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceContext } from "../src/context.ts";
 import { getPackument } from "../src/packages/get-packument.ts";
 import { getTarball } from "../src/packages/get-tarball.ts";
+import { PackageCache } from "../src/packages/package-cache.ts";
 import { publishPackage } from "../src/packages/publish-package.ts";
 import {
   createScratchDatabase,
@@ -57,6 +58,52 @@ describe("package cache on one instance", () => {
     expect(deps.packageCache.getMeta("later")).toBeNull();
     await publishPackage({ ctx, input: { name: "later", body: publishBody("later", "1.0.0") } });
     expect(await versionsOf(ctx, "later")).toEqual(["1.0.0"]);
+  });
+
+  it("never grows with made-up tarball names: misses are not cached, non-semver names not looked up", async () => {
+    const ctx = await tokenContext(deps, { user: "a", role: "maintainer" });
+    await publishPackage({ ctx, input: { name: "probed", body: publishBody("probed", "1.0.0") } });
+    await settle(deps);
+    await versionsOf(ctx, "probed");
+    await getTarball({ ctx, input: { name: "probed", filename: "probed-1.0.0.tgz" } });
+    const before = deps.packageCache.size;
+    const probes = [
+      ...Array.from({ length: 300 }, (_, i) => `probed-9.9.${i}.tgz`),
+      ...Array.from({ length: 300 }, (_, i) => `probed-${"x".repeat(i)}.tgz`),
+      "probed-1.0.0-.tgz",
+      "probed-01.0.0.tgz",
+    ];
+    for (const filename of probes) {
+      await expect(getTarball({ ctx, input: { name: "probed", filename } })).rejects.toMatchObject({
+        code: "NOT_FOUND",
+      });
+    }
+    expect(deps.packageCache.size).toEqual(before);
+    // The real version is still served from the cache.
+    expect(deps.packageCache.getTarball("probed", "1.0.0")).toBeDefined();
+  });
+
+  it("stays within its byte budget, evicting the least recently cached packages", () => {
+    const cache = new PackageCache(64 * 1024);
+    cache.resume();
+    for (let i = 0; i < 2_000; i++) {
+      const meta = {
+        id: `${i}`,
+        access: "public" as const,
+        rev: 1,
+        modifiedAt: new Date(),
+        deprecated: null,
+      };
+      cache.setMeta(`pkg-${i}`, meta);
+      cache.setTarball(`pkg-${i}`, "1.0.0", {
+        key: "k".repeat(140),
+        size: 1,
+        integrity: "i".repeat(95),
+      });
+    }
+    expect(cache.size.bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(cache.getMeta("pkg-1999")).toBeDefined();
+    expect(cache.getMeta("pkg-0")).toBeUndefined();
   });
 });
 

@@ -55,11 +55,11 @@ export async function createRuntime(
   await backfillSearchDocuments(database.db);
   const tokens = new TokenService(database.db, secrets.jwt);
   const packageCache = new PackageCache();
-  await database.listen(
-    PACKAGE_CHANGED,
-    (name) => packageCache.invalidate(name),
-    () => packageCache.resume(),
-  );
+  await database.listen(PACKAGE_CHANGED, {
+    onNotify: (name) => packageCache.invalidate(name),
+    onListening: () => packageCache.resume(),
+    onLost: () => packageCache.suspend(),
+  });
   let boundUrl = `http://localhost:${config.port}`;
   const logger = createLogger(config.logLevel);
   const downloads = new DownloadCounter(database.db);
@@ -105,11 +105,10 @@ export async function createRuntime(
     },
   );
   if (config.runJobs) {
-    await database.listen(
-      OUTBOX_CHANNEL,
-      () => relay.wake(),
-      () => relay.wake(),
-    );
+    await database.listen(OUTBOX_CHANNEL, {
+      onNotify: () => relay.wake(),
+      onListening: () => relay.wake(),
+    });
     relay.start();
   }
   return {

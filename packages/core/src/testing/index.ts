@@ -84,11 +84,11 @@ export async function createTestDeps(
   const tokens = new TokenService(handle.db, "test-secret-of-enough-length-for-hs256");
   // Wired as the registry wires it, so suites exercise the cached read paths.
   const packageCache = new PackageCache();
-  await handle.listen(
-    PACKAGE_CHANGED,
-    (name) => packageCache.invalidate(name),
-    () => packageCache.resume(),
-  );
+  await handle.listen(PACKAGE_CHANGED, {
+    onNotify: (name) => packageCache.invalidate(name),
+    onListening: () => packageCache.resume(),
+    onLost: () => packageCache.suspend(),
+  });
   return {
     db: handle.db,
     blobStore: new FsBlobStore(path.join(blobDir, "blobs")),

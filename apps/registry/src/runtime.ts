@@ -16,6 +16,7 @@ import {
   PackumentCache,
   RateLimiter,
   RegistrySigner,
+  registerSigningKey,
   resolveSecrets,
   type Secrets,
   SessionSigner,
@@ -54,6 +55,8 @@ export async function createRuntime(
   // Search documents for packages changed before they existed (a no-op query once they all have one).
   await backfillSearchDocuments(database.db);
   const tokens = new TokenService(database.db, secrets.jwt);
+  const signer = new RegistrySigner(secrets.signingKey);
+  await registerSigningKey(database.db, signer.key);
   const packageCache = new PackageCache();
   await database.listen(PACKAGE_CHANGED, {
     onNotify: (name) => packageCache.invalidate(name),
@@ -71,7 +74,7 @@ export async function createRuntime(
     packumentCache: new PackumentCache(),
     packageCache,
     tarballCache: new TarballCache(),
-    signer: new RegistrySigner(secrets.signingKey),
+    signer,
     uplink: config.uplink ? new Uplink(config.uplink, config.privateScopes) : undefined,
     downloads,
     publicUrl: () => config.publicUrl ?? boundUrl,

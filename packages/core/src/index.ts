@@ -133,6 +133,11 @@ export {
 } from "./sessions/create-session.ts";
 export { endSession } from "./sessions/end-session.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
+export {
+  listSigningKeys,
+  registerSigningKey,
+  retireSigningKey,
+} from "./signing/signing-keys.ts";
 export { type StarResult, starPackage } from "./stars/star-package.ts";
 export { type StarredRows, starredByUser } from "./stars/starred-by-user.ts";
 export * from "./storage/index.ts";

@@ -18,6 +18,7 @@ import { PACKAGE_CHANGED, PackageCache } from "../packages/package-cache.ts";
 import { PackumentCache } from "../packages/packument-cache.ts";
 import { TarballCache } from "../packages/tarball-cache.ts";
 import { RegistrySigner } from "../signing/registry-signer.ts";
+import { registerSigningKey } from "../signing/signing-keys.ts";
 import { FsBlobStore } from "../storage/fs-blob-store.ts";
 import { Uplink } from "../uplink/uplink.ts";
 
@@ -83,6 +84,8 @@ export async function createTestDeps(
   const downloads = new DownloadCounter(handle.db);
   const tokens = new TokenService(handle.db, "test-secret-of-enough-length-for-hs256");
   // Wired as the registry wires it, so suites exercise the cached read paths.
+  const signer = new RegistrySigner(TEST_SIGNING_KEY);
+  await registerSigningKey(handle.db, signer.key);
   const packageCache = new PackageCache();
   await handle.listen(PACKAGE_CHANGED, {
     onNotify: (name) => packageCache.invalidate(name),
@@ -96,7 +99,7 @@ export async function createTestDeps(
     packumentCache: new PackumentCache(),
     packageCache,
     tarballCache: new TarballCache(),
-    signer: new RegistrySigner(TEST_SIGNING_KEY),
+    signer,
     uplink: opts.uplink ? new Uplink(opts.uplink, opts.privateScopes) : undefined,
     downloads,
     publicUrl: () => opts.publicUrl ?? "http://registry.test",

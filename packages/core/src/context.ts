@@ -1,7 +1,6 @@
 import type { RateLimiter } from "./auth/rate-limiter.ts";
 import type { Permission, Role } from "./auth/roles.ts";
 import type { SessionSigner } from "./auth/sessions.ts";
-import type { TokenService } from "./auth/tokens.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { DownloadCounter } from "./downloads/download-counter.ts";
 import type { PackrError } from "./errors.ts";
@@ -10,6 +9,7 @@ import type { PackumentCache } from "./packages/packument-cache.ts";
 import type { TarballCache } from "./packages/tarball-cache.ts";
 import type { RegistrySigner } from "./signing/registry-signer.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
+import type { TokenService } from "./tokens/token-service.ts";
 import type { Uplink } from "./uplink/uplink.ts";
 
 export type TokenKind = "login" | "personal" | "ci";

@@ -37,7 +37,6 @@ export { RATE_LIMITS, type RateLimit, RateLimiter } from "./auth/rate-limiter.ts
 export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
 export { SessionSigner } from "./auth/sessions.ts";
-export { TokenService } from "./auth/tokens.ts";
 export type {
   Config,
   DashboardConfig,
@@ -143,6 +142,7 @@ export { listTokens, type TokenSummary } from "./tokens/list-tokens.ts";
 export { revokeNpmToken } from "./tokens/revoke-npm-token.ts";
 export { revokeToken } from "./tokens/revoke-token.ts";
 export { MAX_TOKEN_DAYS, npmTokenKey } from "./tokens/token-rules.ts";
+export { TokenService } from "./tokens/token-service.ts";
 export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";

@@ -7,7 +7,6 @@ import postgres from "postgres";
 import { RateLimiter } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
 import { SessionSigner } from "../auth/sessions.ts";
-import { TokenService } from "../auth/tokens.ts";
 import type { UplinkConfig } from "../config/config.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
@@ -19,6 +18,7 @@ import { PackumentCache } from "../packages/packument-cache.ts";
 import { TarballCache } from "../packages/tarball-cache.ts";
 import { RegistrySigner } from "../signing/registry-signer.ts";
 import { FsBlobStore } from "../storage/fs-blob-store.ts";
+import { TokenService } from "../tokens/token-service.ts";
 import { Uplink } from "../uplink/uplink.ts";
 
 /** One key per test process: generating a P-256 key per suite is cheap, but needless. */

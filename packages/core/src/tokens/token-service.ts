@@ -1,12 +1,12 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import { compactVerify, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { isRole, ROLE_PERMISSIONS, type Role } from "../auth/roles.ts";
 import type { Actor, TokenActor, TokenKind } from "../context.ts";
 import type { Database, Queryable } from "../db/client.ts";
 import { tokens, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { isRole, ROLE_PERMISSIONS, type Role } from "./roles.ts";
 
 const ISSUER = "packr";
 const ALG = "HS256";

@@ -1,9 +1,8 @@
+import type { Actor } from "./auth/actor.ts";
 import type { RateLimiter } from "./auth/rate-limiter.ts";
-import type { Permission, Role } from "./auth/roles.ts";
 import type { SessionSigner } from "./auth/sessions.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { DownloadCounter } from "./downloads/download-counter.ts";
-import type { PackrError } from "./errors.ts";
 import type { PackageCache } from "./packages/package-cache.ts";
 import type { PackumentCache } from "./packages/packument-cache.ts";
 import type { TarballCache } from "./packages/tarball-cache.ts";
@@ -11,43 +10,6 @@ import type { RegistrySigner } from "./signing/registry-signer.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 import type { TokenService } from "./tokens/token-service.ts";
 import type { Uplink } from "./uplink/uplink.ts";
-
-export type TokenKind = "login" | "personal" | "ci";
-
-/** Who is calling. Every core verb decides authorization from this and nothing else. */
-export type Actor =
-  | {
-      type: "anonymous";
-      /** Why a presented credential was rejected; raised only when the call needs authentication. */
-      authError?: PackrError;
-    }
-  | {
-      type: "token";
-      tokenId: string;
-      tokenKind: TokenKind;
-      userId: string;
-      userName: string;
-      userEmail: string | null;
-      isAdmin: boolean;
-      role: Role;
-      permissions: readonly Permission[];
-      /** npm scopes (`@acme`) the token may publish to; empty = all. */
-      scopes: readonly string[];
-      orgId: string | null;
-    }
-  | {
-      /** A person signed in to the dashboard (a `packr_session`); accepted by the admin API only. */
-      type: "session";
-      sessionId: string;
-      userId: string;
-      userName: string;
-      userEmail: string | null;
-      isAdmin: boolean;
-    }
-  | { type: "system"; reason: string };
-
-export type TokenActor = Extract<Actor, { type: "token" }>;
-export type SessionActor = Extract<Actor, { type: "session" }>;
 
 /** Settings of the sign-in flows, from config. */
 export type IdentitySettings = {
@@ -87,4 +49,6 @@ export type ServiceContext = {
   ip?: string | undefined;
 };
 
+// Defined with the rest of authentication; re-exported because most verbs take them with ServiceContext.
+export type { Actor, SessionActor, TokenActor, TokenKind } from "./auth/actor.ts";
 export type { Database, Tx };

@@ -1,8 +1,8 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import { compactVerify, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import type { Actor, TokenActor, TokenKind } from "../auth/actor.ts";
 import { isRole, ROLE_PERMISSIONS, type Role } from "../auth/roles.ts";
-import type { Actor, TokenActor, TokenKind } from "../context.ts";
 import type { Database, Queryable } from "../db/client.ts";
 import { tokens, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";

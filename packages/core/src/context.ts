@@ -1,11 +1,11 @@
 import type { Actor } from "./auth/actor.ts";
 import type { RateLimiter } from "./auth/rate-limiter.ts";
-import type { SessionSigner } from "./auth/sessions.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { DownloadCounter } from "./downloads/download-counter.ts";
 import type { PackageCache } from "./packages/package-cache.ts";
 import type { PackumentCache } from "./packages/packument-cache.ts";
 import type { TarballCache } from "./packages/tarball-cache.ts";
+import type { SessionSigner } from "./sessions/session-signer.ts";
 import type { RegistrySigner } from "./signing/registry-signer.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 import type { TokenService } from "./tokens/token-service.ts";

@@ -36,7 +36,6 @@ export {
 export { RATE_LIMITS, type RateLimit, RateLimiter } from "./auth/rate-limiter.ts";
 export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
-export { SessionSigner } from "./auth/sessions.ts";
 export type {
   Config,
   DashboardConfig,
@@ -131,6 +130,7 @@ export {
   SIGN_IN_PROVIDERS,
 } from "./sessions/create-session.ts";
 export { endSession } from "./sessions/end-session.ts";
+export { SessionSigner } from "./sessions/session-signer.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
 export { type StarResult, starPackage } from "./stars/star-package.ts";
 export { type StarredRows, starredByUser } from "./stars/starred-by-user.ts";

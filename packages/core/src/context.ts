@@ -8,10 +8,11 @@ import type { TarballCache } from "./packages/tarball-cache.ts";
 import type { SessionSigner } from "./sessions/session-signer.ts";
 import type { RegistrySigner } from "./signing/registry-signer.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
+import type { TokenTtlRange } from "./tokens/token-expiry.ts";
 import type { TokenService } from "./tokens/token-service.ts";
 import type { Uplink } from "./uplink/uplink.ts";
 
-/** Settings of the sign-in flows, from config. */
+/** Settings of the sign-in flows and tokens, from config. */
 export type IdentitySettings = {
   /** Where people are sent to approve a device code (`<dashboard>/cli/auth`), no trailing slash. */
   dashboardUrl: string;
@@ -19,6 +20,8 @@ export type IdentitySettings = {
   deviceIntervalSeconds: number;
   /** How long a device code (and npm's web login) stays usable, in seconds. */
   deviceCodeTtlSeconds: number;
+  /** The expiries a new token may ask for (PACKR_TOKEN_MIN_TTL to PACKR_TOKEN_MAX_TTL), in ms. */
+  tokenTtl: TokenTtlRange;
 };
 
 /** Infrastructure a verb may use, wired once per process (see apps/registry/src/deps.ts). */

@@ -44,6 +44,7 @@ export type {
   UplinkConfig,
 } from "./config/config.ts";
 export { DEFAULT_UPLINK_URL, loadConfig, loadDashboardConfig } from "./config/config.ts";
+export { describeDuration, parseDuration } from "./config/duration.ts";
 export type { Secrets } from "./config/secrets.ts";
 export { resolveSecrets } from "./config/secrets.ts";
 export type {
@@ -141,7 +142,12 @@ export { listNpmTokens, NPM_TOKEN_PREFIX, type NpmToken } from "./tokens/list-np
 export { listTokens, type TokenSummary } from "./tokens/list-tokens.ts";
 export { revokeNpmToken } from "./tokens/revoke-npm-token.ts";
 export { revokeToken } from "./tokens/revoke-token.ts";
-export { MAX_TOKEN_DAYS, npmTokenKey } from "./tokens/token-rules.ts";
+export {
+  DEFAULT_TOKEN_TTL_MS,
+  resolveTokenTtl,
+  type TokenTtlRange,
+} from "./tokens/token-expiry.ts";
+export { npmTokenKey } from "./tokens/token-rules.ts";
 export { TokenService } from "./tokens/token-service.ts";
 export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";

@@ -67,6 +67,9 @@ export async function createTestDeps(
     publicUrl?: string;
     /** Embedded database and blobs in this directory, kept on close (restart tests reopen them). */
     persist?: { dir: string };
+    /** The clock every verb and the TokenService read (tests move it instead of waiting). */
+    now?: () => Date;
+    tokenTtl?: { minMs: number; maxMs: number };
   } = {},
 ): Promise<TestDeps> {
   const blobDir = opts.persist?.dir ?? (await mkdtemp(path.join(os.tmpdir(), "packr-core-")));
@@ -81,7 +84,8 @@ export async function createTestDeps(
         dataDir: opts.persist ? path.join(opts.persist.dir, "db") : undefined,
       });
   const downloads = new DownloadCounter(handle.db);
-  const tokens = new TokenService(handle.db, "test-secret-of-enough-length-for-hs256");
+  const now = opts.now ?? (() => new Date());
+  const tokens = new TokenService(handle.db, "test-secret-of-enough-length-for-hs256", now);
   // Wired as the registry wires it, so suites exercise the cached read paths.
   const packageCache = new PackageCache();
   await handle.listen(
@@ -100,13 +104,14 @@ export async function createTestDeps(
     uplink: opts.uplink ? new Uplink(opts.uplink, opts.privateScopes) : undefined,
     downloads,
     publicUrl: () => opts.publicUrl ?? "http://registry.test",
-    now: () => new Date(),
+    now,
     sessions: new SessionSigner("test-session-secret"),
     rateLimiter: new RateLimiter(),
     identity: {
       dashboardUrl: "http://dashboard.test",
       deviceIntervalSeconds: 5,
       deviceCodeTtlSeconds: 600,
+      tokenTtl: opts.tokenTtl ?? { minMs: 5 * 60_000, maxMs: 90 * 86_400_000 },
     },
     async close() {
       await downloads.close().catch(() => {});

@@ -22,6 +22,7 @@ export type IssueTokenInput = {
   scopes?: readonly string[];
   orgId?: string | null;
   createdBy?: string | null;
+  /** May be fractional; the JWT's `exp` is the expiry rounded down to the second. */
   ttlSeconds: number;
 };
 

@@ -95,7 +95,7 @@ export const CreateTokenBody = z
       .max(50)
       .optional()
       .openapi({ example: ["@acme"] }),
-    expiresIn: z.string().max(100).optional().openapi({
+    expiresIn: z.union([z.string(), z.number()]).optional().openapi({
       example: "15m",
       description:
         "Lifetime: a number with a unit (500ms, 30s, 15m, 2h, 7d; bare = ms), within PACKR_TOKEN_MIN_TTL (5m) to PACKR_TOKEN_MAX_TTL (90d). Default 30 days (or the ceiling when lower).",

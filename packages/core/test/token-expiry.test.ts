@@ -53,6 +53,7 @@ describe("token expiry", () => {
       [{ expiresIn: "7d" }, 7 * DAY],
       [{ expiresIn: "90d" }, 90 * DAY],
       [{ expiresIn: String(20 * MIN) }, 20 * MIN],
+      [{ expiresIn: 20 * MIN }, 20 * MIN],
       [{ expiresInDays: 7 }, 7 * DAY],
       [{}, 30 * DAY],
     ];
@@ -92,7 +93,8 @@ describe("token expiry", () => {
       [{ expiresInDays: 0 }, "expiresInDays is a whole number of days, at least 1"],
       [{ expiresInDays: 1.5 }, "expiresInDays is a whole number of days, at least 1"],
       [{ expiresIn: "15m", expiresInDays: 1 }, "not both"],
-      [{ expiresIn: 900 }, "expiresIn"],
+      [{ expiresIn: 900 }, 'expiresIn "900" is too short'],
+      [{ expiresIn: true }, "expiresIn"],
     ];
     for (const [expiry, sentence] of refusals) {
       const err = await failure(

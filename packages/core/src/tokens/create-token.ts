@@ -12,7 +12,7 @@ export const CreateTokenInput = z.object({
   role: z.enum(ROLES),
   scopes: z.array(z.string().max(215)).max(50).optional(),
   /** A duration (`15m`, `2h`, `7d`; bare = ms) within PACKR_TOKEN_MIN_TTL..PACKR_TOKEN_MAX_TTL. */
-  expiresIn: z.string().max(100).optional(),
+  expiresIn: z.union([z.string(), z.number()]).optional(),
   /** The older form, whole days; checked against the same range. */
   expiresInDays: z.number().optional(),
   kind: z.enum(["ci", "personal"]).optional(),

@@ -13,15 +13,18 @@ const range = (r: TokenTtlRange) =>
 
 /**
  * How long a new token lives, from what its request says: `expiresIn` (a duration, `15m`, `2h`,
- * `7d`; bare = ms), or the older `expiresInDays` / npm's `expires` (whole days), or nothing (30
+ * `7d`; a bare number, quoted or not, is ms), or the older `expiresInDays` / npm's `expires` (whole days), or nothing (30
  * days, or the ceiling when that is lower). Anything outside the configured range, or not a
  * duration, is a VALIDATION error whose sentence names the range; `field` is how the caller wrote it.
  */
 export function resolveTokenTtl(
   r: TokenTtlRange,
-  request: { expiresIn?: string | null; days?: number | null; field: string },
+  request: { expiresIn?: string | number | null; days?: number | null; field: string },
 ): number {
-  const { expiresIn, days, field } = request;
+  const { days, field } = request;
+  // A bare number is milliseconds, as in the settings (JSON callers may send it unquoted).
+  const expiresIn =
+    typeof request.expiresIn === "number" ? String(request.expiresIn) : request.expiresIn;
   if (expiresIn != null && days != null) {
     throw new PackrError(
       "VALIDATION",

@@ -3,7 +3,7 @@ import { emitAudit } from "../audit/emit-audit.ts";
 import { requirePrincipal } from "../auth/principal.ts";
 import { ROLES, type Role } from "../auth/roles.ts";
 import type { ServiceContext } from "../context.ts";
-import { PackrError } from "../errors.ts";
+import { describeIssues, PackrError } from "../errors.ts";
 import { resolveTokenTtl } from "./token-expiry.ts";
 import { assertGrantable, normalizeTokenScopes } from "./token-rules.ts";
 
@@ -89,9 +89,3 @@ export async function createToken(args: {
     };
   });
 }
-
-export const describeIssues = (err: z.ZodError): string =>
-  err.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "body"}: ${i.message}`)
-    .join("; ");

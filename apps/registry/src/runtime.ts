@@ -85,6 +85,7 @@ export async function createRuntime(
       dashboardUrl: config.dashboardUrl,
       deviceIntervalSeconds: config.deviceIntervalSeconds,
       deviceCodeTtlSeconds: config.deviceCodeTtlSeconds,
+      tokenTtl: config.tokenTtl,
     },
   };
   const analysis: AnalysisThreads | undefined =

@@ -36,8 +36,6 @@ export {
 export { RATE_LIMITS, type RateLimit, RateLimiter } from "./auth/rate-limiter.ts";
 export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
-export { SessionSigner } from "./auth/sessions.ts";
-export { TokenService } from "./auth/tokens.ts";
 export type {
   Config,
   DashboardConfig,
@@ -46,6 +44,7 @@ export type {
   UplinkConfig,
 } from "./config/config.ts";
 export { DEFAULT_UPLINK_URL, loadConfig, loadDashboardConfig } from "./config/config.ts";
+export { describeDuration, parseDuration } from "./config/duration.ts";
 export type { Secrets } from "./config/secrets.ts";
 export { resolveSecrets } from "./config/secrets.ts";
 export type {
@@ -132,6 +131,7 @@ export {
   SIGN_IN_PROVIDERS,
 } from "./sessions/create-session.ts";
 export { endSession } from "./sessions/end-session.ts";
+export { SessionSigner } from "./sessions/session-signer.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
 export {
   listSigningKeys,
@@ -147,7 +147,13 @@ export { listNpmTokens, NPM_TOKEN_PREFIX, type NpmToken } from "./tokens/list-np
 export { listTokens, type TokenSummary } from "./tokens/list-tokens.ts";
 export { revokeNpmToken } from "./tokens/revoke-npm-token.ts";
 export { revokeToken } from "./tokens/revoke-token.ts";
-export { MAX_TOKEN_DAYS, npmTokenKey } from "./tokens/token-rules.ts";
+export {
+  DEFAULT_TOKEN_TTL_MS,
+  resolveTokenTtl,
+  type TokenTtlRange,
+} from "./tokens/token-expiry.ts";
+export { npmTokenKey } from "./tokens/token-rules.ts";
+export { TokenService } from "./tokens/token-service.ts";
 export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseDuration } from "./duration.ts";
 
 const flag = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -28,22 +29,22 @@ const bytes = (fallback: number) =>
       return Number(m[1]) * unit;
     });
 
+/** A duration setting in milliseconds (see duration.ts: `30s`, `15m`, `7d`; bare = ms). */
 const duration = (fallback: number) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === "") return fallback;
-      const m = /^(\d+)\s*(ms|s|m|h)?$/i.exec(v.trim());
-      if (!m?.[1]) {
+      const ms = parseDuration(v);
+      if (ms === null) {
         ctx.addIssue({
           code: "custom",
-          message: `expected a duration such as 30s or 5m, got "${v}"`,
+          message: `expected a duration such as 500ms, 30s, 15m, 2h or 7d, got "${v}"`,
         });
         return z.NEVER;
       }
-      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s").toLowerCase() as "s"];
-      return Number(m[1]) * unit;
+      return ms;
     });
 
 export const DEFAULT_UPLINK_URL = "https://registry.npmjs.org";
@@ -104,6 +105,9 @@ const EnvSchema = z.object({
   PACKR_TRUST_PROXY: flag,
   PACKR_DEVICE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(60).default(5),
   PACKR_DEVICE_CODE_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
+  /** The shortest and longest expiry a new token may ask for. */
+  PACKR_TOKEN_MIN_TTL: duration(5 * 60_000),
+  PACKR_TOKEN_MAX_TTL: duration(90 * 86_400_000),
   DATABASE_URL: optionalString,
   S3_BUCKET: optionalString,
   S3_ENDPOINT: optionalString,
@@ -170,6 +174,8 @@ export type Config = {
   trustProxy: boolean;
   deviceIntervalSeconds: number;
   deviceCodeTtlSeconds: number;
+  /** The range of expiries a new token may ask for (ms). */
+  tokenTtl: { minMs: number; maxMs: number };
   databaseUrl: string | undefined;
   s3: S3Config | undefined;
   secrets: { jwt?: string; session?: string; internalApi?: string; signingKey?: string };
@@ -196,6 +202,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  // A token's expiry is signed in whole seconds, so a shorter minimum could not be honoured.
+  if (e.PACKR_TOKEN_MIN_TTL < 1000 || e.PACKR_TOKEN_MIN_TTL > e.PACKR_TOKEN_MAX_TTL) {
+    throw new Error(
+      "Invalid configuration:\n  PACKR_TOKEN_MIN_TTL: must be at least 1s and no longer than PACKR_TOKEN_MAX_TTL",
+    );
+  }
   const secrets: Config["secrets"] = {};
   if (e.JWT_SECRET) secrets.jwt = e.JWT_SECRET;
   if (e.SESSION_SECRET) secrets.session = e.SESSION_SECRET;
@@ -215,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.PACKR_TRUST_PROXY,
     deviceIntervalSeconds: e.PACKR_DEVICE_INTERVAL_SECONDS,
     deviceCodeTtlSeconds: e.PACKR_DEVICE_CODE_TTL_SECONDS,
+    tokenTtl: { minMs: e.PACKR_TOKEN_MIN_TTL, maxMs: e.PACKR_TOKEN_MAX_TTL },
     databaseUrl: e.DATABASE_URL,
     s3: e.S3_BUCKET
       ? {

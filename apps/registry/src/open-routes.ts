@@ -17,7 +17,11 @@ const OPEN: ReadonlyArray<{ methods: readonly string[]; path: RegExp; why: strin
     path: /^\/-\/user\/org\.couchdb\.user:[^/]+$/,
     why: "legacy (couch) login",
   },
-  { methods: ["PUT"], path: /^\/-\/user\/org\.couchdb\.user:[^/]+\/-rev\/[^/]+$/, why: "legacy login" },
+  {
+    methods: ["PUT"],
+    path: /^\/-\/user\/org\.couchdb\.user:[^/]+\/-rev\/[^/]+$/,
+    why: "legacy login",
+  },
   {
     // npm logout revokes the token named in the path; it must succeed with an expired or revoked
     // token, or npm stops before clearing .npmrc (protocol §4.4). It reveals nothing.

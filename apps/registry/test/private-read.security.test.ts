@@ -55,12 +55,12 @@ const READS: Array<[string, string, unknown?]> = [
   ["GET", "/-/no-such-endpoint"],
 ];
 
-function request(
+async function request(
   pair: UplinkPair,
   [method, path, body]: [string, string, unknown?],
   headers: Record<string, string>,
 ): Promise<Response> {
-  return pair.reg.app.request(path, {
+  return await pair.reg.app.request(path, {
     method,
     headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -166,12 +166,17 @@ describe("private by login: a valid token reads everything it could before", () 
     expect(Buffer.from(await tgz.arrayBuffer()).toString()).toBe("bytes of local-pub");
     expect((await r.get("/@acme%2fsecret")).status).toBe(200);
     expect((await r.get("/no-such-package")).status).toBe(404);
+    // Public packages of a private registry are no shared cache's to hand out.
+    expect((await r.get("/local-pub")).headers.get("cache-control")).toBe("private, no-cache");
+    expect(tgz.headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
 
     const up = await r.get("/up-lib", { accept: "application/json" });
     expect(up.status).toBe(200);
     expect(((await up.json()) as { name: string }).name).toBe("up-lib");
     const upTgz = await r.get("/up-lib/-/up-lib-1.0.0.tgz");
     expect(upTgz.status).toBe(200);
+    expect(upTgz.headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
+    expect(up.headers.get("cache-control")).toBe("private, no-cache");
     expect(Buffer.from(await upTgz.arrayBuffer())).toEqual(tarballBytes("up-lib", "1.0.0"));
     // The uplink is asked as before: anonymously (Packr never forwards its callers' tokens).
     const asked = pair.askedAbout("up-lib");
@@ -221,8 +226,12 @@ describe("PACKR_READ_REQUIRES_AUTH off (the default)", () => {
   it("lets strangers read public packages, search, ping and the API document as before", async () => {
     const anon = client(reg.app);
     expect(reg.runtime.config.readRequiresAuth).toBe(false);
-    expect((await anon.get("/open-pkg")).status).toBe(200);
-    expect((await anon.get("/open-pkg/-/open-pkg-1.0.0.tgz")).status).toBe(200);
+    const doc = await anon.get("/open-pkg");
+    expect(doc.status).toBe(200);
+    expect(doc.headers.get("cache-control")).toBe("no-cache");
+    const tgz = await anon.get("/open-pkg/-/open-pkg-1.0.0.tgz");
+    expect(tgz.status).toBe(200);
+    expect(tgz.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expect((await anon.get("/-/v1/search?text=open")).status).toBe(200);
     expect((await anon.get("/-/ping")).status).toBe(200);
     expect((await anon.get("/openapi.json")).status).toBe(200);

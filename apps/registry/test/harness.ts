@@ -119,7 +119,8 @@ export async function startRegistryProcess(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}:\n${out}`);
     try {
-      const res = await fetch(`${url}/-/ping`);
+      // /health, not /-/ping: a private registry (PACKR_READ_REQUIRES_AUTH) answers ping with 401.
+      const res = await fetch(`${url}/health`);
       if (res.ok) break;
     } catch {}
     if (Date.now() - started > 60_000) {

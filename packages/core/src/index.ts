@@ -34,6 +34,7 @@ export {
   requirePrincipal,
 } from "./auth/principal.ts";
 export { RATE_LIMITS, type RateLimit, RateLimiter } from "./auth/rate-limiter.ts";
+export { assertReadAllowed, readPolicyRefusal } from "./auth/read-policy.ts";
 export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
 export type {

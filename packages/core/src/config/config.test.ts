@@ -40,6 +40,18 @@ describe("loadConfig", () => {
     expect(config.publicUrl).toBe("https://npm.example.com");
   });
 
+  it("keeps reads open unless PACKR_READ_REQUIRES_AUTH turns private-by-login on", () => {
+    expect(loadConfig({}).readRequiresAuth).toBe(false);
+    expect(loadConfig({ PACKR_READ_REQUIRES_AUTH: "" }).readRequiresAuth).toBe(false);
+    expect(loadConfig({ PACKR_READ_REQUIRES_AUTH: "false" }).readRequiresAuth).toBe(false);
+    expect(loadConfig({ PACKR_READ_REQUIRES_AUTH: "true" }).readRequiresAuth).toBe(true);
+    expect(loadConfig({ PACKR_READ_REQUIRES_AUTH: "1" }).readRequiresAuth).toBe(true);
+    // A typo must not silently leave a private registry open.
+    expect(() => loadConfig({ PACKR_READ_REQUIRES_AUTH: "ture" })).toThrow(
+      /PACKR_READ_REQUIRES_AUTH/,
+    );
+  });
+
   it("names every bad variable at once", () => {
     expect(() =>
       loadConfig({ PORT: "http", PACKR_MAX_BODY_SIZE: "lots", PACKR_PUBLIC_URL: "not a url" }),

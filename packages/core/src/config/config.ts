@@ -103,6 +103,8 @@ const EnvSchema = z.object({
   PACKR_DASHBOARD_URL: optionalString.pipe(z.url().optional()),
   /** Honour X-Forwarded-For for client addresses (rate limits, audit): only behind a proxy you run. */
   PACKR_TRUST_PROXY: flag,
+  /** Private by login: every request but health and signing in needs a token or a session. */
+  PACKR_READ_REQUIRES_AUTH: flag,
   PACKR_DEVICE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(60).default(5),
   PACKR_DEVICE_CODE_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
   /** The shortest and longest expiry a new token may ask for. */
@@ -172,6 +174,8 @@ export type Config = {
   /** The dashboard's base URL (device-flow verification page), without a trailing slash. */
   dashboardUrl: string;
   trustProxy: boolean;
+  /** PACKR_READ_REQUIRES_AUTH: anonymous callers get 401 everywhere but health and sign-in. */
+  readRequiresAuth: boolean;
   deviceIntervalSeconds: number;
   deviceCodeTtlSeconds: number;
   /** The range of expiries a new token may ask for (ms). */
@@ -225,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.PACKR_LOG_LEVEL,
     dashboardUrl: (e.PACKR_DASHBOARD_URL ?? "http://localhost:3000").replace(/\/+$/, ""),
     trustProxy: e.PACKR_TRUST_PROXY,
+    readRequiresAuth: e.PACKR_READ_REQUIRES_AUTH,
     deviceIntervalSeconds: e.PACKR_DEVICE_INTERVAL_SECONDS,
     deviceCodeTtlSeconds: e.PACKR_DEVICE_CODE_TTL_SECONDS,
     tokenTtl: { minMs: e.PACKR_TOKEN_MIN_TTL, maxMs: e.PACKR_TOKEN_MAX_TTL },

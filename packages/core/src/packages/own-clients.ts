@@ -104,8 +104,12 @@ export async function publishOwnClients(
     // `packr-older` rather than taking `latest` back.
     const tag = existing.latest && semver.gt(existing.latest, p.version) ? "packr-older" : "latest";
     try {
-      await publishPackage({ ctx: asOwner, input: { name: p.name, body: publishBody(p, tag) } });
-      published.push(id);
+      const done = await publishPackage({
+        ctx: asOwner,
+        input: { name: p.name, body: publishBody(p, tag) },
+      });
+      // Idempotent: another instance published these very bytes a moment ago.
+      (done.idempotent ? present : published).push(id);
     } catch (err) {
       // Another instance published the same version a moment ago (with other bytes, from
       // another build): that version is served, which is all this start needed.

@@ -104,6 +104,8 @@ export async function startRegistryProcess(
       PACKR_ADMIN_PASSWORD: adminPassword,
       // Never the internet: a test that wants an uplink passes a loopback one in env.
       PACKR_UPLINK_URL: "",
+      // An empty registry: the suite of Packr's own clients turns their publishing on.
+      PACKR_CLIENTS_DIR: path.join(dataDir, "no-clients"),
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -103,6 +103,12 @@ export { getPackument, type PackumentResponse } from "./packages/get-packument.t
 export { getTarball, type TarballResponse } from "./packages/get-tarball.ts";
 export { getVersionManifest } from "./packages/get-version.ts";
 export { type PackageName, parsePackageName } from "./packages/names.ts";
+export {
+  isOwnClientName,
+  OWN_CLIENT_PACKAGES,
+  type OwnClientsResult,
+  publishOwnClients,
+} from "./packages/own-clients.ts";
 export { PACKAGE_CHANGED, PackageCache } from "./packages/package-cache.ts";
 export { tarballUrl } from "./packages/packument.ts";
 export { type PackumentBytes, PackumentCache } from "./packages/packument-cache.ts";

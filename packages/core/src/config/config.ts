@@ -127,6 +127,8 @@ const EnvSchema = z.object({
   PACKR_UPLINK_MAX_AGE: duration(120_000),
   PACKR_UPLINK_TIMEOUT: duration(10_000),
   PACKR_PRIVATE_SCOPES: scopeList,
+  /** Where the packed tarballs of Packr's own clients are (default: the checkout's packages/). */
+  PACKR_CLIENTS_DIR: optionalString,
   /** Run committed jobs (analysis, docs) in this process; off when a worker deployment runs them. */
   PACKR_RUN_JOBS: z
     .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -187,6 +189,11 @@ export type Config = {
   uplink: UplinkConfig | undefined;
   /** Scopes (without `@`) that are Packr's even before they hold a package: never looked up upstream. */
   privateScopes: string[];
+  /**
+   * Where the registry finds the tarballs of its own clients to publish at start (`*.tgz` in it
+   * and in each of its packages' `.pack/`); undefined: the checkout's `packages/` (the app resolves it).
+   */
+  clientsDir: string | undefined;
   runJobs: boolean;
   /** Worker threads `version.analyze` derives its results on (0: inline, on the request thread). */
   analysisThreads: number;
@@ -254,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined,
     privateScopes: e.PACKR_PRIVATE_SCOPES,
+    clientsDir: e.PACKR_CLIENTS_DIR ? path.resolve(e.PACKR_CLIENTS_DIR) : undefined,
     runJobs: e.PACKR_RUN_JOBS,
     analysisThreads: e.PACKR_ANALYSIS_THREADS,
     downloadsFlushMs: e.PACKR_DOWNLOADS_FLUSH_SECONDS * 1000,

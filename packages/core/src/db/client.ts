@@ -147,7 +147,10 @@ class Listener {
       },
       onclose: (): void => this.dropped(sql),
     };
-    const sql: postgres.Sql = postgres(this.url, options as postgres.Options<Record<string, never>>);
+    const sql: postgres.Sql = postgres(
+      this.url,
+      options as postgres.Options<Record<string, never>>,
+    );
     this.sql = sql;
     await sql`listen ${sql(this.channel)}`;
     if (this.sql !== sql) return;

@@ -20,6 +20,8 @@ export class DownloadCounter {
   private dayEnds = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** The batch being written: still counted by reads until its rows are committed. */
+  private inFlight: Counts | undefined;
 
   constructor(
     private readonly db: Database,
@@ -39,8 +41,10 @@ export class DownloadCounter {
   /** Counts of a package not yet flushed, between two days inclusive (reads add them to the table's). */
   pendingFor(packageId: string, from: string, to: string): number {
     let n = 0;
-    for (const days of this.pending.get(packageId)?.values() ?? []) {
-      for (const [day, count] of days) if (day >= from && day <= to) n += count;
+    for (const counts of [this.pending, this.inFlight]) {
+      for (const days of counts?.get(packageId)?.values() ?? []) {
+        for (const [day, count] of days) if (day >= from && day <= to) n += count;
+      }
     }
     return n;
   }
@@ -56,12 +60,14 @@ export class DownloadCounter {
     if (this.pending.size === 0) return Promise.resolve();
     const batch = this.pending;
     this.pending = new Map();
+    this.inFlight = batch;
     this.flushing = this.write(batch)
       .catch((err) => {
         this.merge(batch);
         throw err;
       })
       .finally(() => {
+        this.inFlight = undefined;
         this.flushing = undefined;
       });
     return this.flushing;
@@ -81,22 +87,25 @@ export class DownloadCounter {
         for (const [day, n] of days) rows.push({ packageId, version, day, n });
       }
     }
-    // 500 rows per statement keeps parameters well under PostgreSQL's limit.
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
-      const values = sql.join(
-        chunk.map((r) => sql`(${r.packageId}, ${r.version}, ${r.day}::date, ${r.n}::bigint)`),
-        sql`, `,
-      );
-      // Joined with packages: counts of a package deleted meanwhile are dropped, not an FK error.
-      await this.db.execute(sql`
+    // 500 rows per statement keeps parameters well under PostgreSQL's limit; one transaction, so
+    // a failure puts the whole batch back without any of it already counted in the table.
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        const values = sql.join(
+          chunk.map((r) => sql`(${r.packageId}, ${r.version}, ${r.day}::date, ${r.n}::bigint)`),
+          sql`, `,
+        );
+        // Joined with packages: counts of a package deleted meanwhile are dropped, not an FK error.
+        await tx.execute(sql`
         insert into usage_metrics (package_id, version, day, downloads)
         select v.package_id, v.version, v.day, v.n
         from (values ${values}) as v(package_id, version, day, n)
         join packages p on p.id = v.package_id
         on conflict (package_id, version, day)
         do update set downloads = usage_metrics.downloads + excluded.downloads`);
-    }
+      }
+    });
   }
 
   private merge(batch: Counts): void {

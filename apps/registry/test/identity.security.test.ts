@@ -203,6 +203,38 @@ describe("admin token API refusals", () => {
     );
   });
 
+  it("a job's token (ci-readonly, ci-publish, personal maintainer) cannot list or revoke its owner's tokens, only itself", async () => {
+    const make = async (name: string, role: string, kind?: string) =>
+      (await (
+        await client(reg.app).post(
+          "/api/v1/admin/tokens",
+          { name, role, ...(kind ? { kind } : {}) },
+          alice.headers,
+        )
+      ).json()) as { id: string; token: string };
+    const keep = await make("keep", "ci-publish");
+    for (const [role, kind] of [
+      ["ci-readonly", undefined],
+      ["ci-publish", undefined],
+      ["maintainer", "personal"],
+    ] as const) {
+      const job = await make(`job-${role}`, role, kind);
+      const as = client(reg.app, job.token);
+      await expectError(await as.get("/api/v1/admin/tokens"), 403, "FORBIDDEN");
+      await expectError(await as.get("/-/npm/v1/tokens"), 403, "FORBIDDEN");
+      await expectError(await as.delete(`/api/v1/admin/tokens/${keep.id}`), 403, "FORBIDDEN");
+      await expectError(await as.delete(`/-/npm/v1/tokens/token/${keep.token}`), 403, "FORBIDDEN");
+      // The owner's other token is untouched; the job's token may end itself.
+      expect((await client(reg.app, keep.token).get("/-/whoami")).status).toBe(200);
+      expect((await as.delete(`/api/v1/admin/tokens/${job.id}`)).status).toBe(204);
+      await expectError(await as.get("/-/whoami"), 401, "TOKEN_REVOKED");
+    }
+    // The person still manages them: a session, or the login token.
+    const login = await reg.login("admin", "admin-password-1");
+    expect((await client(reg.app, login).get("/-/npm/v1/tokens")).status).toBe(200);
+    expect((await client(reg.app).get("/api/v1/admin/tokens", alice.headers)).status).toBe(200);
+  });
+
   it("malformed and oversized bodies are 400/413", async () => {
     for (const body of [
       "not json",
@@ -432,15 +464,16 @@ describe("npm token API refusals", () => {
         alice.headers,
       )
     ).json()) as { token: string };
+    // Another user's job token is refused before any lookup (it may manage no tokens at all).
     await expectError(
       await client(reg.app, other.token).delete(`/-/npm/v1/tokens/token/${ci.key}`),
-      404,
-      "NOT_FOUND",
+      403,
+      "FORBIDDEN",
     );
     await expectError(
       await client(reg.app, other.token).delete(`/-/npm/v1/tokens/token/${ci.token}`),
-      404,
-      "NOT_FOUND",
+      403,
+      "FORBIDDEN",
     );
     await expectError(
       await client(reg.app, login).delete("/-/npm/v1/tokens/token/0123abc"),

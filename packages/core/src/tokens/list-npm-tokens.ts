@@ -2,7 +2,7 @@ import { and, asc, count, eq, gt, isNull } from "drizzle-orm";
 import { requireToken } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
 import { tokens } from "../db/schema/index.ts";
-import { npmTokenKey } from "./token-rules.ts";
+import { npmTokenKey, requireTokenManager } from "./token-rules.ts";
 
 /**
  * What npm shows for a token (protocol §3.9). `token` must be a prefix of the real token, for
@@ -61,6 +61,7 @@ export async function listNpmTokens(args: {
 }): Promise<{ objects: NpmToken[]; total: number; hasNext: boolean }> {
   const { ctx } = args;
   const caller = requireToken(ctx.actor, "list your tokens");
+  requireTokenManager(ctx.actor, "list tokens");
   const page = Math.max(0, Math.floor(args.input.page));
   const perPage = Math.min(100, Math.max(1, Math.floor(args.input.perPage)));
   const live = and(

@@ -1,9 +1,10 @@
 import { and, desc, eq } from "drizzle-orm";
-import { isAdminPrincipal, requirePrincipal } from "../auth/principal.ts";
+import { isAdminPrincipal } from "../auth/principal.ts";
 import type { Role } from "../auth/roles.ts";
 import type { ServiceContext, TokenKind } from "../context.ts";
 import { tokens, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { requireTokenManager } from "./token-rules.ts";
 
 export type TokenSummary = {
   id: string;
@@ -27,7 +28,7 @@ export async function listTokens(args: {
   input: { all?: boolean; limit?: number };
 }): Promise<TokenSummary[]> {
   const { ctx, input } = args;
-  const principal = requirePrincipal(ctx.actor, "list tokens");
+  const principal = requireTokenManager(ctx.actor, "list tokens");
   if (input.all && !isAdminPrincipal(principal)) {
     throw new PackrError("FORBIDDEN", "Only an administrator may list every user's tokens.");
   }

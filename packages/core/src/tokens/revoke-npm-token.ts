@@ -3,7 +3,12 @@ import { requireToken } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
 import { tokens } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
-import { markTokenRevoked, npmTokenKey } from "./token-rules.ts";
+import {
+  isTokenManager,
+  markTokenRevoked,
+  npmTokenKey,
+  requireTokenManager,
+} from "./token-rules.ts";
 
 const KEY = /^[0-9a-f]{128}$/;
 
@@ -18,8 +23,9 @@ export async function revokeNpmToken(args: {
 }): Promise<{ revoked: boolean }> {
   const { ctx, input } = args;
   const caller = requireToken(ctx.actor, "revoke a token");
+  const manager = isTokenManager(ctx.actor);
   let tokenId: string | null = null;
-  if (KEY.test(input.ref)) {
+  if (KEY.test(input.ref) && manager) {
     // The key is a hash of the id: compare against the caller's own tokens (a handful).
     const mine = await ctx.deps.db
       .select({ id: tokens.id })
@@ -28,8 +34,16 @@ export async function revokeNpmToken(args: {
     tokenId = mine.find((t) => npmTokenKey(t.id) === input.ref)?.id ?? null;
   } else if (input.ref.length <= 8192) {
     const identity = await ctx.deps.tokens.identify(input.ref);
-    if (identity && identity.userId === caller.userId) tokenId = identity.jti;
+    // A token that may not manage tokens may still revoke itself.
+    if (
+      identity &&
+      identity.userId === caller.userId &&
+      (manager || identity.jti === caller.tokenId)
+    ) {
+      tokenId = identity.jti;
+    }
   }
+  if (!tokenId && !manager) requireTokenManager(ctx.actor, "revoke other tokens");
   if (!tokenId) throw new PackrError("NOT_FOUND", "There is no such token among yours.");
   const id = tokenId;
   const revoked = await ctx.deps.db.transaction((tx) =>

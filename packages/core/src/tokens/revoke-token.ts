@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
-import { isAdminPrincipal, requirePrincipal } from "../auth/principal.ts";
+import { isAdminPrincipal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { tokens } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
-import { markTokenRevoked } from "./token-rules.ts";
+import { markTokenRevoked, requireTokenManager } from "./token-rules.ts";
 
 /**
  * Revoke a token by id: its owner or an administrator. Someone else's token answers the same 404
@@ -15,7 +15,7 @@ export async function revokeToken(args: {
   input: { id: string; via?: string };
 }): Promise<{ revoked: boolean }> {
   const { ctx, input } = args;
-  const principal = requirePrincipal(ctx.actor, "revoke a token");
+  const principal = requireTokenManager(ctx.actor, "revoke tokens", input.id);
   const [row] =
     input.id.length <= 100
       ? await ctx.deps.db

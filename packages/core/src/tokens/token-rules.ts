@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
-import type { Principal } from "../auth/principal.ts";
+import type { Actor } from "../auth/actor.ts";
+import { type Principal, requirePrincipal } from "../auth/principal.ts";
 import { ROLE_PERMISSIONS, type Role } from "../auth/roles.ts";
 import type { ServiceContext, Tx } from "../context.ts";
 import { tokens } from "../db/schema/index.ts";
@@ -88,3 +89,27 @@ export async function markTokenRevoked(
   });
   return true;
 }
+
+/**
+ * Who may see and revoke a person's tokens: the person (a dashboard session, or the login token
+ * `npm login`/`packr-cli login` gave them) or a token with the admin permission. Tokens made for
+ * a job (CI and personal tokens of lesser roles) may not: a leaked `ci-readonly` token must not
+ * list its owner's tokens or revoke them. A token may always revoke itself (`selfId`).
+ */
+export function requireTokenManager(actor: Actor, action: string, selfId?: string): Principal {
+  const p = requirePrincipal(actor, action);
+  if (managesTokens(p)) return p;
+  if (selfId !== undefined && p.tokenId === selfId) return p;
+  throw new PackrError(
+    "FORBIDDEN",
+    `A ${p.tokenKind} token with role ${p.role} cannot ${action}: manage tokens signed in to the dashboard, or with the token npm login or packr-cli login gave you.`,
+  );
+}
+
+const managesTokens = (p: Principal): boolean =>
+  p.via === "session" || p.tokenKind === "login" || p.permissions.includes("admin");
+
+/** Whether the caller may list and revoke its owner's tokens (see `requireTokenManager`). */
+export const isTokenManager = (actor: Actor): boolean =>
+  (actor.type === "session" || actor.type === "token") &&
+  managesTokens(requirePrincipal(actor, "manage tokens"));

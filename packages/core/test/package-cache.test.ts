@@ -132,6 +132,8 @@ describe.skipIf(!process.env.DATABASE_URL)("package cache across instances on Po
       ctx: onA,
       input: { name: "shared", body: publishBody("shared", "1.0.0") },
     });
+    // Under load A's notice may reach B after B's first read (and drop what it cached): let it land.
+    await settle(b);
     expect(await versionsOf(onB, "shared")).toEqual(["1.0.0"]);
     expect(b.packageCache.getMeta("shared")).toMatchObject({ rev: 1 });
 

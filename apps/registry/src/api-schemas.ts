@@ -62,7 +62,8 @@ export const PasswordSessionBody = z
     name: z.string().min(1).max(64),
     password: z.string().min(1).max(1024),
     ip: z.string().max(64).optional().openapi({
-      description: "The browser's address as the dashboard saw it (wrong passwords are limited per address)",
+      description:
+        "The browser's address as the dashboard saw it (wrong passwords are limited per address)",
     }),
     userAgent: z.string().max(500).optional(),
   })

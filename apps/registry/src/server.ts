@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   const admin = await ensureAdminUser(
     { deps: runtime.deps, actor: { type: "system", reason: "first start" }, requestId: "startup" },
     config.adminPassword,
+    config.adminEmail,
   );
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
@@ -30,6 +31,9 @@ async function main(): Promise<void> {
         admin.generated
           ? `Created user "admin" with password: ${admin.password}   (shown once; set PACKR_ADMIN_PASSWORD to choose it)`
           : `Created user "admin" with the password from PACKR_ADMIN_PASSWORD.`,
+        `  Dashboard: sign in at ${config.dashboardUrl}/login with username "admin" and this password${
+          config.adminEmail ? `, or with ${config.adminEmail} (PACKR_ADMIN_EMAIL)` : ""
+        }.`,
       );
     }
     lines.push(
@@ -39,6 +43,18 @@ async function main(): Promise<void> {
       `Then use it from a project's .npmrc:  registry=${url}/  and  //${new URL(url).host}/:_authToken=<token>`,
     );
     console.log(lines.join("\n"));
+  });
+
+  server.once("error", (err: NodeJS.ErrnoException) => {
+    const where = `${config.host}:${config.port}`;
+    console.error(
+      err.code === "EADDRINUSE"
+        ? `Port ${config.port} is in use on ${config.host}: another program (or another Packr) listens there. Stop it, or set PACKR_PORT to another port.`
+        : err.code === "EACCES"
+          ? `Packr may not listen on ${where} (${err.code}). Set PACKR_PORT to a port above 1023, or HOST to another address.`
+          : `Packr cannot listen on ${where}: ${err.message}`,
+    );
+    void runtime.close().finally(() => process.exit(1));
   });
 
   let closing = false;

@@ -15,12 +15,12 @@ import { adminAuth } from "../admin-auth.ts";
 import {
   CreateSessionBody,
   CreateTokenBody,
-  PasswordSessionBody,
   DeviceCodeView,
   DeviceDecision,
   DeviceDecisionBody,
   errorResponses,
   Me,
+  PasswordSessionBody,
   SessionCreated,
   TokenCreated,
   TokenList,

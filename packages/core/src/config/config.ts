@@ -107,6 +107,17 @@ const ListenEnv = {
   NODE_ENV: optionalString,
 };
 
+/**
+ * The URL a process started with HOST and a port is reached at: loopback and wildcard binds as
+ * `localhost` (the name npm's hints and the README use), any other address as itself.
+ */
+export function localUrl(host: string, port: number): string {
+  const name = ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost"].includes(host)
+    ? "localhost"
+    : host;
+  return `http://${name.includes(":") ? `[${name}]` : name}:${port}`;
+}
+
 /** The registry's port: PACKR_PORT, else PORT, else 4873. */
 const registryPort = (e: { PACKR_PORT?: number | undefined; PORT?: number | undefined }) =>
   e.PACKR_PORT ?? e.PORT ?? 4873;
@@ -243,9 +254,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowSignup: e.PACKR_ALLOW_SIGNUP,
     maxBodySize: e.PACKR_MAX_BODY_SIZE,
     logLevel: e.PACKR_LOG_LEVEL,
-    dashboardUrl: (
-      e.PACKR_DASHBOARD_URL ?? `http://localhost:${e.PACKR_DASHBOARD_PORT}`
-    ).replace(/\/+$/, ""),
+    dashboardUrl: (e.PACKR_DASHBOARD_URL ?? localUrl(e.HOST, e.PACKR_DASHBOARD_PORT)).replace(
+      /\/+$/,
+      "",
+    ),
     trustProxy: e.PACKR_TRUST_PROXY,
     deviceIntervalSeconds: e.PACKR_DEVICE_INTERVAL_SECONDS,
     deviceCodeTtlSeconds: e.PACKR_DEVICE_CODE_TTL_SECONDS,
@@ -357,8 +369,8 @@ export function loadDashboardConfig(env: Record<string, string | undefined>): Da
   const forgeEndpoints =
     e.FORGE_AUTH_AUTHORIZE_URL && e.FORGE_AUTH_TOKEN_URL && e.FORGE_AUTH_USERINFO_URL;
   return {
-    dashboardUrl: trim(e.PACKR_DASHBOARD_URL ?? `http://localhost:${e.PACKR_DASHBOARD_PORT}`),
-    registryUrl: trim(e.PACKR_REGISTRY_URL ?? `http://localhost:${registryPort(e)}`),
+    dashboardUrl: trim(e.PACKR_DASHBOARD_URL ?? localUrl(e.HOST, e.PACKR_DASHBOARD_PORT)),
+    registryUrl: trim(e.PACKR_REGISTRY_URL ?? localUrl(e.HOST, registryPort(e))),
     github: e.GITHUB_CLIENT_ID
       ? {
           clientId: e.GITHUB_CLIENT_ID,

@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   const registry = spawn(process.execPath, ["--import", "tsx", "apps/registry/src/server.ts"], {
     cwd: root,
     env,
-    stdio: "inherit",
+    // The IPC channel lets the registry notice when this process dies, however it dies.
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
   });
   children.push(registry);
   const registryExit = exited(registry);
@@ -195,7 +196,12 @@ function forwardDashboardOutput(child: ChildProcess): void {
     const lines = buffer.split("\n");
     buffer = lines.pop() ?? "";
     for (const line of lines) {
-      if (/^\s*$|^\s*▲ Next\.js|^\s*- (Local|Network):|^\s*✓ (Starting|Ready)/.test(line)) continue;
+      if (
+        /^\s*$|^\s*▲ Next\.js|^\s*- (Local|Network):|^\s*✓ (Starting|Ready|Running next\.config)/.test(
+          line,
+        )
+      )
+        continue;
       process.stdout.write(`${line}\n`);
     }
   });

@@ -68,6 +68,9 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // Started by `pnpm start` (an IPC channel to it): when it dies, even by kill -9, stop too rather
+  // than live on holding the data dir and the port.
+  if (process.send) process.once("disconnect", () => shutdown("pnpm start exited"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 }
 

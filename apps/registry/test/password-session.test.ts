@@ -24,11 +24,17 @@ describe("password sign-in sessions", () => {
   it("signs the admin in with an admin session that can make an admin token", async () => {
     const res = await signIn({ name: "admin", password: ADMIN_PASSWORD, ip: "203.0.113.1" });
     expect(res.status).toBe(201);
-    const body = (await res.json()) as { session: string; user: { name: string; isAdmin: boolean } };
+    const body = (await res.json()) as {
+      session: string;
+      user: { name: string; isAdmin: boolean };
+    };
     expect(body.user).toMatchObject({ name: "admin", isAdmin: true });
     const asAdmin = { ...internal, "x-packr-session": body.session };
     const me = await client(reg.app).get("/api/v1/admin/me", asAdmin);
-    expect(await me.json()).toMatchObject({ user: { name: "admin", isAdmin: true }, via: "session" });
+    expect(await me.json()).toMatchObject({
+      user: { name: "admin", isAdmin: true },
+      via: "session",
+    });
     const token = await client(reg.app).post(
       "/api/v1/admin/tokens",
       { name: "ops", role: "admin" },
@@ -99,7 +105,11 @@ describe("password sign-in sessions", () => {
   it("limits wrong passwords per address: past ten, even the right one waits; other addresses do not", async () => {
     const ip = "198.51.100.7";
     for (let i = 0; i < 10; i++) {
-      await expectError(await signIn({ name: "admin", password: `wrong-${i}`, ip }), 401, "UNAUTHORIZED");
+      await expectError(
+        await signIn({ name: "admin", password: `wrong-${i}`, ip }),
+        401,
+        "UNAUTHORIZED",
+      );
     }
     const limited = await expectError(
       await signIn({ name: "admin", password: ADMIN_PASSWORD, ip }),

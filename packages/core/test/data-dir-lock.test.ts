@@ -21,7 +21,9 @@ describe("lockDataDir", () => {
   it("refuses a second holder, naming the first one's pid, until the first releases", async () => {
     const first = await lockDataDir(path.join(dir, "a"));
     await expect(lockDataDir(path.join(dir, "a"))).rejects.toThrow(
-      new RegExp(`Another Packr \\(pid ${process.pid}\\) is already using the data directory .*PACKR_DATA_DIR`),
+      new RegExp(
+        `Another Packr \\(pid ${process.pid}\\) is already using the embedded database in .*PACKR_DATA_DIR`,
+      ),
     );
     // The same directory by another spelling is the same lock.
     await expect(lockDataDir(path.join(dir, "b", "..", "a"))).rejects.toThrow(/already using/);

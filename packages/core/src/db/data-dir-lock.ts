@@ -54,7 +54,7 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
       }
       throw new PackrError(
         "CONFLICT",
-        `Another Packr${other?.pid ? ` (pid ${other.pid})` : ""} is already using the data directory ${real}. ` +
+        `Another Packr${other?.pid ? ` (pid ${other.pid})` : ""} is already using the embedded database in ${real}. ` +
           "Two processes on one embedded database corrupt it: stop the other one, or set PACKR_DATA_DIR to another directory.",
       );
     }

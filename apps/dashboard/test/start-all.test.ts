@@ -185,8 +185,8 @@ describe("pnpm start", () => {
     const page = await ctx.newPage();
     await page.goto("/login");
     await passwordSignIn(page, "admin", "bravo-password-1");
-    await page.getByRole("alert").waitFor();
-    expect(await page.getByRole("alert").textContent()).toBe("Incorrect username or password.");
+    await page.locator(".alert.error").waitFor();
+    expect(await page.locator(".alert.error").textContent()).toBe("Incorrect username or password.");
     await screenshot(page, "start-wrong-password");
     await passwordSignIn(page, "admin", printedPassword(alpha));
     await page.waitForURL("**/tokens");

@@ -186,7 +186,9 @@ describe("pnpm start", () => {
     await page.goto("/login");
     await passwordSignIn(page, "admin", "bravo-password-1");
     await page.locator(".alert.error").waitFor();
-    expect(await page.locator(".alert.error").textContent()).toBe("Incorrect username or password.");
+    expect(await page.locator(".alert.error").textContent()).toBe(
+      "Incorrect username or password.",
+    );
     await screenshot(page, "start-wrong-password");
     await passwordSignIn(page, "admin", printedPassword(alpha));
     await page.waitForURL("**/tokens");

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig, loadDashboardConfig, resolveSecrets } from "@packr/core/config";
+import { assertPortFree, StartError } from "./ports.ts";
 
 /**
  * `pnpm start` at the repository root: the registry and the dashboard side by side on the
@@ -18,8 +18,6 @@ import { loadConfig, loadDashboardConfig, resolveSecrets } from "@packr/core/con
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../../..");
 const dashboardDir = path.resolve(here, "..");
-
-class StartError extends Error {}
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -134,24 +132,6 @@ async function main(): Promise<void> {
       .filter((l, i, all) => l !== "" || i === 0 || i === all.length - 1)
       .join("\n"),
   );
-}
-
-/** Bind and release the port: a clear refusal now beats a half-started pair later. */
-function assertPortFree(host: string, port: number, setting: string): Promise<void> {
-  if (port === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", (err: NodeJS.ErrnoException) => {
-      reject(
-        new StartError(
-          err.code === "EADDRINUSE"
-            ? `Port ${port} on ${host} is already in use (another program, or another Packr). Stop it, or set ${setting} to another port.`
-            : `Cannot listen on ${host}:${port} (${err.code ?? err.message}); set ${setting} to another port.`,
-        ),
-      );
-    });
-    probe.listen(port, host, () => probe.close(() => resolve()));
-  });
 }
 
 /** `turbo run build` for the dashboard (cached); its output only when it fails. */

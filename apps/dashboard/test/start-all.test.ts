@@ -354,5 +354,48 @@ describe("the registry alone", () => {
     expect(code).toBe(1);
     expect(err).toMatch(/Another Packr \(pid \d+\) is already using the embedded database/);
     expect(await health(started.registryUrl)).toBe(200);
+
+    // The dashboard alone on PACKR_DASHBOARD_PORT finds this registry from PACKR_PORT alone.
+    const dash = spawn("pnpm", ["--filter", "@packr/dashboard", "start"], {
+      cwd: REPO,
+      env: env({
+        PACKR_PORT: String(port),
+        PACKR_DASHBOARD_PORT: String(dashPort),
+        PACKR_DATA_DIR: dataDir,
+      }),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let dashOut = "";
+    dash.stdout?.on("data", (d) => {
+      dashOut += String(d);
+    });
+    dash.stderr?.on("data", (d) => {
+      dashOut += String(d);
+    });
+    const dashboard: Started = {
+      registryUrl: "",
+      dashboardUrl: `http://localhost:${dashPort}`,
+      dataDir,
+      child: dash,
+      output: () => dashOut,
+      exit: new Promise((r) => dash.once("exit", r)),
+    };
+    running.push(dashboard);
+    const ctx = await browser.newContext({ baseURL: dashboard.dashboardUrl });
+    const page = await ctx.newPage();
+    for (let tries = 0; ; tries++) {
+      try {
+        await page.goto("/login");
+        break;
+      } catch (e) {
+        if (dash.exitCode !== null || tries > 200) throw new Error(`${e}\n${dashOut}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+    const password = /Created user "admin" with password: (\S+)/.exec(out)?.[1] ?? "";
+    await passwordSignIn(page, "admin", password);
+    await page.waitForURL("**/tokens");
+    await ctx.close();
   }, 200_000);
 });

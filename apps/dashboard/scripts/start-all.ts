@@ -29,7 +29,10 @@ async function main(): Promise<void> {
   // Both ports first: nothing starts when either is taken.
   await assertPortFree(config.host, config.port, "PACKR_PORT");
   await assertPortFree(config.host, config.dashboardPort, "PACKR_DASHBOARD_PORT");
-  if (!process.argv.includes("--no-build")) await buildDashboard();
+  if (!process.argv.includes("--no-build")) {
+    console.log("Building the dashboard (cached after the first start)…");
+    await buildDashboard();
+  }
   await resolveSecrets(config);
 
   const noProvider =

@@ -93,12 +93,12 @@ async function main(): Promise<void> {
     stop(code || 1);
   });
 
-  const nextBin = path.join(dashboardDir, "node_modules/next/dist/bin/next");
-  const dash = spawn(
-    process.execPath,
-    [nextBin, "start", "-p", String(config.dashboardPort), "-H", config.host],
-    { cwd: dashboardDir, env, stdio: ["ignore", "pipe", "inherit"] },
-  );
+  // Through start-dashboard.ts, which stops Next.js when this process dies (its IPC channel closes).
+  const dash = spawn(process.execPath, ["--import", "tsx", "scripts/start-dashboard.ts"], {
+    cwd: dashboardDir,
+    env,
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
   children.push(dash);
   forwardDashboardOutput(dash);
   const dashExit = exited(dash);

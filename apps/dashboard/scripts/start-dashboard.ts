@@ -29,6 +29,9 @@ async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => child.kill(signal));
   }
+  // Started by `pnpm start` (an IPC channel to it): when it dies, even by kill -9, stop Next.js too
+  // rather than leave it holding the port.
+  if (process.send) process.once("disconnect", () => child.kill("SIGTERM"));
   child.once("exit", (code) => process.exit(code ?? 1));
 }
 

@@ -9,6 +9,10 @@ export const FAILURES: Record<string, string> = {
   registry_refused: "The registry refused to open a session for this account.",
   invalid_email: "Enter a valid email address.",
   mail_failed: "The sign-in mail could not be sent. Try again later.",
+  wrong_password: "Incorrect username or password.",
+  missing_password: "Enter your username and password.",
+  too_many_attempts: "Too many wrong passwords from here. Wait a minute, then try again.",
+  registry_unreachable: "The registry cannot be reached. Is Packr's registry running?",
 };
 
 export function failureMessage(reason: string | undefined): string | null {

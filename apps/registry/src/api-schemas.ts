@@ -57,6 +57,18 @@ export const CreateSessionBody = z
   })
   .openapi("CreateSession");
 
+export const PasswordSessionBody = z
+  .object({
+    name: z.string().min(1).max(64),
+    password: z.string().min(1).max(1024),
+    ip: z.string().max(64).optional().openapi({
+      description:
+        "The browser's address as the dashboard saw it (wrong passwords are limited per address)",
+    }),
+    userAgent: z.string().max(500).optional(),
+  })
+  .openapi("PasswordSession");
+
 export const SessionCreated = z
   .object({
     session: z.string().openapi({ description: "The packr_session cookie value" }),

@@ -25,7 +25,7 @@ import {
   Uplink,
 } from "@packr/core";
 import { type AnalysisThreads, createAnalysisThreads } from "./analysis-threads.ts";
-import { createLogger, type Logger } from "./logger.ts";
+import { createLogger, type Logger, resolveLogFormat } from "./logger.ts";
 
 /** Everything one registry process holds: wired once from config, closed once on shutdown. */
 export type Runtime = {
@@ -64,7 +64,13 @@ export async function createRuntime(
     onLost: () => packageCache.suspend(),
   });
   let boundUrl = `http://localhost:${config.port}`;
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(
+    config.logLevel,
+    resolveLogFormat(config.logFormat, {
+      isTTY: process.stdout.isTTY === true,
+      production: config.production,
+    }),
+  );
   const downloads = new DownloadCounter(database.db);
   downloads.start(config.downloadsFlushMs);
   const deps: Deps = {

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     actor: { type: "system", reason: "first start" },
     requestId: "startup",
   } as const;
-  const admin = await ensureAdminUser(startup, config.adminPassword);
+  const admin = await ensureAdminUser(startup, config.adminPassword, config.adminEmail);
   // Before listening, so `npx --registry <this> packr-cli` works from the first request on.
   await serveOwnClients(startup, config, runtime.logger);
   const app = createApp(runtime);
@@ -35,6 +35,9 @@ async function main(): Promise<void> {
         admin.generated
           ? `Created user "admin" with password: ${admin.password}   (shown once; set PACKR_ADMIN_PASSWORD to choose it)`
           : `Created user "admin" with the password from PACKR_ADMIN_PASSWORD.`,
+        `  Dashboard: sign in at ${config.dashboardUrl}/login with username "admin" and this password${
+          config.adminEmail ? `, or with ${config.adminEmail} (PACKR_ADMIN_EMAIL)` : ""
+        }.`,
       );
     }
     lines.push(
@@ -44,6 +47,18 @@ async function main(): Promise<void> {
       `Then use it from a project's .npmrc:  registry=${url}/  and  //${new URL(url).host}/:_authToken=<token>`,
     );
     console.log(lines.join("\n"));
+  });
+
+  server.once("error", (err: NodeJS.ErrnoException) => {
+    const where = `${config.host}:${config.port}`;
+    console.error(
+      err.code === "EADDRINUSE"
+        ? `Port ${config.port} is in use on ${config.host}: another program (or another Packr) listens there. Stop it, or set PACKR_PORT to another port.`
+        : err.code === "EACCES"
+          ? `Packr may not listen on ${where} (${err.code}). Set PACKR_PORT to a port above 1023, or HOST to another address.`
+          : `Packr cannot listen on ${where}: ${err.message}`,
+    );
+    void runtime.close().finally(() => process.exit(1));
   });
 
   let closing = false;
@@ -57,6 +72,9 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // Started by `pnpm start` (an IPC channel to it): when it dies, even by kill -9, stop too rather
+  // than live on holding the data dir and the port.
+  if (process.send) process.once("disconnect", () => shutdown("pnpm start exited"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 }
 

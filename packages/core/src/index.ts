@@ -59,6 +59,7 @@ export type {
 } from "./context.ts";
 export type { Database, DatabaseHandle, DatabaseOptions, Queryable, Tx } from "./db/client.ts";
 export { openDatabase } from "./db/client.ts";
+export { type DataDirLock, lockDataDir } from "./db/data-dir-lock.ts";
 export * as schema from "./db/schema/index.ts";
 export {
   AuthorizeDeviceInput,
@@ -132,7 +133,9 @@ export { type AuditReport, auditQuick } from "./security/audit-quick.ts";
 export { authenticateSession } from "./sessions/authenticate-session.ts";
 export {
   CreateSessionInput,
+  createPasswordSession,
   createSession,
+  PasswordSignInInput,
   SESSION_TTL_SECONDS,
   type SessionUser,
   SIGN_IN_PROVIDERS,

@@ -3,7 +3,7 @@ import { PackrError } from "../src/errors.ts";
 import { createTestDeps, systemContext, type TestDeps, testDrivers } from "../src/testing/index.ts";
 import { couchLogin } from "../src/users/couch-login.ts";
 import { ensureAdminUser } from "../src/users/ensure-admin.ts";
-import { createUser, getCouchUser, loginWithPassword } from "../src/users/login.ts";
+import { createUser, findUserByName, getCouchUser, loginWithPassword } from "../src/users/login.ts";
 
 describe.each(testDrivers())("users on %s", (driver) => {
   let deps: TestDeps;
@@ -25,6 +25,26 @@ describe.each(testDrivers())("users on %s", (driver) => {
     expect(login.username).toBe("admin");
     const who = await deps.tokens.verify(login.token);
     expect(who).toMatchObject({ userName: "admin", role: "admin", tokenKind: "login" });
+  });
+
+  it("gives the admin PACKR_ADMIN_EMAIL on a later start, so a verified sign-in with it is the admin", async () => {
+    const ctx = systemContext(deps);
+    expect(await ensureAdminUser(ctx, undefined, "ops@example.test")).toBeNull();
+    const admin = await findUserByName(ctx, "admin");
+    expect(admin?.email).toBe("ops@example.test");
+    const { createSession } = await import("../src/sessions/create-session.ts");
+    const signedIn = await createSession({
+      ctx,
+      input: {
+        provider: "email",
+        subject: "ops@example.test",
+        email: "ops@example.test",
+        emailVerified: true,
+        name: null,
+      },
+    });
+    expect(signedIn.user).toMatchObject({ name: "admin", isAdmin: true });
+    expect(signedIn.createdUser).toBe(false);
   });
 
   it("refuses short passwords, bad names and taken names", async () => {

@@ -1,10 +1,14 @@
 "use server";
 
+import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { getSettings } from "../../src/server/config.ts";
 import { sendMagicLink } from "../../src/server/mailer.ts";
+import { type AdminUser, callRegistry } from "../../src/server/registry.ts";
+import { cookieAttributes, SESSION_COOKIE } from "../../src/server/session.ts";
 import { magicLinkUrl } from "../../src/server/sign-in.ts";
+import { safeNext } from "../../src/server/signed.ts";
 
 const EmailForm = z.object({ email: z.email().max(254), next: z.string().max(2000).optional() });
 
@@ -28,4 +32,55 @@ export async function requestMagicLink(formData: FormData): Promise<void> {
     redirect("/login?error=mail_failed");
   }
   redirect("/login/check-email");
+}
+
+const PasswordForm = z.object({
+  name: z.string().trim().min(1).max(64),
+  password: z.string().min(1).max(1024),
+});
+
+/**
+ * Sign a local account (the first-start `admin`, npm adduser accounts) in with its password. The
+ * registry checks it with the same check and limits as npm login; the dashboard never sees a hash.
+ */
+export async function signInWithPassword(formData: FormData): Promise<void> {
+  const next = safeNext(
+    typeof formData.get("next") === "string" ? String(formData.get("next")) : null,
+  );
+  const back = (reason: string) =>
+    redirect(`/login?error=${reason}&next=${encodeURIComponent(next)}`);
+  const parsed = PasswordForm.safeParse({
+    name: formData.get("username") ?? "",
+    password: formData.get("password") ?? "",
+  });
+  if (!parsed.success) back("missing_password");
+  const h = await headers();
+  // The browser's address (Next sets X-Forwarded-For from the socket): wrong passwords are
+  // limited per address at the registry, not per dashboard.
+  const ip = h.get("x-forwarded-for")?.split(",")[0]?.trim().slice(0, 64) || undefined;
+  const created = await callRegistry<{ session: string; expiresAt: string; user: AdminUser }>(
+    "/api/v1/admin/sessions/password",
+    {
+      method: "POST",
+      body: {
+        ...parsed.data,
+        ...(ip ? { ip } : {}),
+        userAgent: h.get("user-agent")?.slice(0, 500) ?? undefined,
+      },
+    },
+  );
+  if (!created.ok) {
+    // The registry's one sentence for an unknown user or a wrong password.
+    if (created.status === 401 && created.message.startsWith("Incorrect")) back("wrong_password");
+    if (created.status === 429) back("too_many_attempts");
+    console.error(`the registry refused a password sign-in: ${created.status} ${created.message}`);
+    back(created.status === 503 ? "registry_unreachable" : "registry_refused");
+    return;
+  }
+  (await cookies()).set(
+    SESSION_COOKIE,
+    created.data.session,
+    await cookieAttributes(created.data.expiresAt),
+  );
+  redirect(next);
 }

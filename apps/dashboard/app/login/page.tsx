@@ -4,7 +4,7 @@ import { getSettings } from "../../src/server/config.ts";
 import { enabledProviders } from "../../src/server/providers.ts";
 import { currentUser } from "../../src/server/session.ts";
 import { safeNext } from "../../src/server/signed.ts";
-import { requestMagicLink } from "./actions.ts";
+import { requestMagicLink, signInWithPassword } from "./actions.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -27,12 +27,6 @@ export default async function LoginPage({ searchParams }: Props) {
           <div className="alert error" role="alert">
             {error}
           </div>
-        ) : null}
-        {providers.length === 0 ? (
-          <p className="muted">
-            No sign-in provider is configured. Set the settings of one (see the README's provider
-            table), or run <code>pnpm start</code>, which enables email links printed to its log.
-          </p>
         ) : null}
         <div className="providers">
           {oauth.map((p) => (
@@ -58,6 +52,28 @@ export default async function LoginPage({ searchParams }: Props) {
             </form>
           </>
         ) : null}
+        {providers.length > 0 ? <div className="divider">or</div> : null}
+        {/* Local accounts: the first-start `admin` and accounts made with npm adduser. */}
+        <form action={signInWithPassword} aria-label="Sign in with a password">
+          <input type="hidden" name="next" value={next} />
+          <label htmlFor="username">Username</label>
+          <input id="username" name="username" required autoComplete="username" />
+          <label htmlFor="password">Password</label>
+          <input
+            id="password"
+            name="password"
+            type="password"
+            required
+            autoComplete="current-password"
+          />
+          <div className="actions">
+            <button type="submit">Sign in with password</button>
+          </div>
+          <p className="muted">
+            For accounts with a Packr password, such as <code>admin</code> (its password is printed
+            when Packr first starts).
+          </p>
+        </form>
       </div>
     </main>
   );

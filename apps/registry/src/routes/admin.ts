@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
+  createPasswordSession,
   createSession,
   createToken,
   decideDeviceCode,
@@ -19,6 +20,7 @@ import {
   DeviceDecisionBody,
   errorResponses,
   Me,
+  PasswordSessionBody,
   SessionCreated,
   TokenCreated,
   TokenList,
@@ -45,6 +47,19 @@ const createSessionRoute = createRoute({
   responses: {
     201: { description: "Session created", ...json(SessionCreated) },
     ...errorResponses(400, 401, 403),
+  },
+});
+
+const passwordSessionRoute = createRoute({
+  method: "post",
+  path: "/api/v1/admin/sessions/password",
+  tags,
+  summary: "Sign a local account in with its password (dashboard server only, internal secret)",
+  security: [{ internalSecret: [] }],
+  request: { body: { ...json(PasswordSessionBody), required: true } },
+  responses: {
+    201: { description: "Session created", ...json(SessionCreated) },
+    ...errorResponses(400, 401, 403, 429),
   },
 });
 
@@ -158,6 +173,17 @@ admin
       ctx,
       input: { ...c.req.valid("json"), userAgent: c.req.valid("json").userAgent },
     });
+    return c.json({ session: r.session, expiresAt: r.expiresAt.toISOString(), user: r.user }, 201);
+  })
+  .openapi(passwordSessionRoute, async (c) => {
+    const ctx = c.get("ctx");
+    if (ctx.actor.type !== "system") {
+      throw new PackrError(
+        "UNAUTHORIZED",
+        "Creating a session needs the internal API secret (Authorization: Bearer <INTERNAL_API_SECRET>).",
+      );
+    }
+    const r = await createPasswordSession({ ctx, input: c.req.valid("json") });
     return c.json({ session: r.session, expiresAt: r.expiresAt.toISOString(), user: r.user }, 201);
   })
   .openapi(meRoute, (c) => c.json(me(c.get("ctx")), 200))

@@ -8,6 +8,10 @@ export const RATE_LIMITS = {
   devicePoll: { limit: 120, windowMs: 60_000 },
   /** Looking up or deciding user codes: bounds guessing of the 8-letter codes. */
   userCodeLookup: { limit: 30, windowMs: 60_000 },
+  /** Wrong passwords per client address (npm login, the dashboard's password sign-in). */
+  passwordFailuresPerAddress: { limit: 10, windowMs: 60_000 },
+  /** Wrong passwords per username, from anywhere: bounds guessing spread over many addresses. */
+  passwordFailuresPerName: { limit: 30, windowMs: 60_000 },
 } as const;
 
 export type RateLimit = { limit: number; windowMs: number };
@@ -34,6 +38,12 @@ export class RateLimiter {
     }
     w.count += 1;
     return w.count <= rule.limit;
+  }
+
+  /** Whether the key is already over its limit in the current window; counts nothing. */
+  exceeded(bucket: string, key: string, rule: RateLimit): boolean {
+    const w = this.windows.get(`${bucket}\u0000${key}`);
+    return !!w && this.clock() - w.start < rule.windowMs && w.count >= rule.limit;
   }
 
   /** Like hit, but throws LIMIT_EXCEEDED (429) saying when to retry. */

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "./config.ts";
+import { loadConfig, loadDashboardConfig } from "./config.ts";
 import { describeDuration, parseDuration } from "./duration.ts";
 import { resolveSecrets } from "./secrets.ts";
 
@@ -151,5 +151,47 @@ describe("parseDuration / describeDuration", () => {
     expect([300_000, 90 * 86_400_000, 3_600_000, 1000, 90_000, 1500].map(describeDuration)).toEqual(
       ["5 minutes", "90 days", "1 hour", "1 second", "90 seconds", "1500 ms"],
     );
+  });
+});
+
+describe("where Packr listens (DESIGN §10)", () => {
+  it("takes PACKR_PORT over PORT over 4873, and each app's default URL follows the other's port", () => {
+    expect(loadConfig({ PORT: "5000" }).port).toBe(5000);
+    const both = loadConfig({ PORT: "5000", PACKR_PORT: "6000", PACKR_DASHBOARD_PORT: "6001" });
+    expect(both.port).toBe(6000);
+    expect(both.dashboardPort).toBe(6001);
+    expect(both.dashboardUrl).toBe("http://localhost:6001");
+    const dash = loadDashboardConfig({ PACKR_PORT: "6000", PACKR_DASHBOARD_PORT: "6001" });
+    expect(dash).toMatchObject({
+      registryUrl: "http://localhost:6000",
+      dashboardUrl: "http://localhost:6001",
+    });
+    expect(loadDashboardConfig({})).toMatchObject({
+      registryUrl: "http://localhost:4873",
+      dashboardUrl: "http://localhost:3000",
+    });
+    // Explicit URLs win; a non-loopback HOST is its own name.
+    expect(
+      loadDashboardConfig({ PACKR_REGISTRY_URL: "https://npm.example.com/", PACKR_PORT: "6000" })
+        .registryUrl,
+    ).toBe("https://npm.example.com");
+    expect(loadDashboardConfig({ HOST: "10.1.2.3", PACKR_PORT: "6000" }).registryUrl).toBe(
+      "http://10.1.2.3:6000",
+    );
+  });
+
+  it("reads PACKR_ADMIN_EMAIL and PACKR_LOG_FORMAT, refusing bad values by name", () => {
+    const c = loadConfig({ PACKR_ADMIN_EMAIL: " Ops@Example.com ", PACKR_LOG_FORMAT: "json" });
+    expect(c.adminEmail).toBe("ops@example.com");
+    expect(c.logFormat).toBe("json");
+    expect(loadConfig({}).logFormat).toBe("auto");
+    expect(() =>
+      loadConfig({
+        PACKR_ADMIN_EMAIL: "not-an-email",
+        PACKR_LOG_FORMAT: "xml",
+        PACKR_PORT: "70000",
+      }),
+    ).toThrow(/PACKR_ADMIN_EMAIL[\s\S]*PACKR_LOG_FORMAT|PACKR_PORT/);
+    expect(() => loadConfig({ PACKR_DASHBOARD_PORT: "-1" })).toThrow(/PACKR_DASHBOARD_PORT/);
   });
 });

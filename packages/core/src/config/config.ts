@@ -89,10 +89,43 @@ const scopeList = z
     return [...new Set(scopes)];
   });
 
+const port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * Where things listen and how a first start is reached (DESIGN §10). PACKR_PORT wins over PORT
+ * (which hosting platforms set). Each app's default URL for the other follows these ports, so a
+ * changed port needs no extra setting.
+ */
+const ListenEnv = {
+  PACKR_PORT: port.optional(),
+  PORT: port.optional(),
+  HOST: z.string().default("127.0.0.1"),
+  PACKR_DASHBOARD_PORT: port.default(3000),
+  /** The first-start `admin` gets this email: a magic link or OAuth with it signs in as admin. */
+  PACKR_ADMIN_EMAIL: optionalString.pipe(z.email().max(320).optional()),
+  /** `auto`: one short line per request on a terminal (unless NODE_ENV=production), else JSON. */
+  PACKR_LOG_FORMAT: z.enum(["auto", "pretty", "json"]).default("auto"),
+  NODE_ENV: optionalString,
+};
+
+/**
+ * The URL a process started with HOST and a port is reached at: loopback and wildcard binds as
+ * `localhost` (the name npm's hints and the README use), any other address as itself.
+ */
+export function localUrl(host: string, port: number): string {
+  const name = ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost"].includes(host)
+    ? "localhost"
+    : host;
+  return `http://${name.includes(":") ? `[${name}]` : name}:${port}`;
+}
+
+/** The registry's port: PACKR_PORT, else PORT, else 4873. */
+const registryPort = (e: { PACKR_PORT?: number | undefined; PORT?: number | undefined }) =>
+  e.PACKR_PORT ?? e.PORT ?? 4873;
+
 /** Every environment variable Packr reads. Nothing else in the codebase touches process.env. */
 const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(4873),
-  HOST: z.string().default("127.0.0.1"),
+  ...ListenEnv,
   PACKR_PUBLIC_URL: optionalString.pipe(z.url().optional()),
   PACKR_DATA_DIR: z.string().default("./data"),
   PACKR_REGION: z.string().default("local"),
@@ -165,6 +198,12 @@ export type UplinkConfig = {
 export type Config = {
   port: number;
   host: string;
+  /** The dashboard's port under `pnpm start` (PACKR_DASHBOARD_PORT). */
+  dashboardPort: number;
+  adminEmail: string | undefined;
+  /** Request and event logs: readable lines or JSON (resolved against the terminal at start). */
+  logFormat: "auto" | "pretty" | "json";
+  production: boolean;
   /** Base of every absolute URL Packr emits (tarballs). Undefined: derived from host and port once bound. */
   publicUrl: string | undefined;
   dataDir: string;
@@ -225,8 +264,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.INTERNAL_API_SECRET) secrets.internalApi = e.INTERNAL_API_SECRET;
   if (e.PACKR_SIGNING_KEY) secrets.signingKey = e.PACKR_SIGNING_KEY.replace(/\\n/g, "\n");
   return {
-    port: e.PORT,
+    port: registryPort(e),
     host: e.HOST,
+    dashboardPort: e.PACKR_DASHBOARD_PORT,
+    adminEmail: e.PACKR_ADMIN_EMAIL?.toLowerCase(),
+    logFormat: e.PACKR_LOG_FORMAT,
+    production: e.NODE_ENV === "production",
     publicUrl: e.PACKR_PUBLIC_URL?.replace(/\/+$/, ""),
     dataDir: path.resolve(e.PACKR_DATA_DIR),
     region: e.PACKR_REGION,
@@ -234,7 +277,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowSignup: e.PACKR_ALLOW_SIGNUP,
     maxBodySize: e.PACKR_MAX_BODY_SIZE,
     logLevel: e.PACKR_LOG_LEVEL,
-    dashboardUrl: (e.PACKR_DASHBOARD_URL ?? "http://localhost:3000").replace(/\/+$/, ""),
+    dashboardUrl: (e.PACKR_DASHBOARD_URL ?? localUrl(e.HOST, e.PACKR_DASHBOARD_PORT)).replace(
+      /\/+$/,
+      "",
+    ),
     trustProxy: e.PACKR_TRUST_PROXY,
     readRequiresAuth: e.PACKR_READ_REQUIRES_AUTH,
     deviceIntervalSeconds: e.PACKR_DEVICE_INTERVAL_SECONDS,
@@ -279,6 +325,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
  * an adapter at a local stand-in.
  */
 const DashboardEnvSchema = z.object({
+  ...ListenEnv,
   PACKR_DASHBOARD_URL: optionalString.pipe(z.url().optional()),
   PACKR_REGISTRY_URL: optionalString.pipe(z.url().optional()),
   GITHUB_CLIENT_ID: optionalString,
@@ -348,8 +395,8 @@ export function loadDashboardConfig(env: Record<string, string | undefined>): Da
   const forgeEndpoints =
     e.FORGE_AUTH_AUTHORIZE_URL && e.FORGE_AUTH_TOKEN_URL && e.FORGE_AUTH_USERINFO_URL;
   return {
-    dashboardUrl: trim(e.PACKR_DASHBOARD_URL ?? "http://localhost:3000"),
-    registryUrl: trim(e.PACKR_REGISTRY_URL ?? "http://localhost:4873"),
+    dashboardUrl: trim(e.PACKR_DASHBOARD_URL ?? localUrl(e.HOST, e.PACKR_DASHBOARD_PORT)),
+    registryUrl: trim(e.PACKR_REGISTRY_URL ?? localUrl(e.HOST, registryPort(e))),
     github: e.GITHUB_CLIENT_ID
       ? {
           clientId: e.GITHUB_CLIENT_ID,

@@ -9,6 +9,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import * as schema from "./schema/index.ts";
 
 export type Schema = typeof schema;
@@ -74,10 +75,24 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     };
   }
   if (options.dataDir) await mkdir(path.dirname(options.dataDir), { recursive: true });
+  // Refuse a second process on this data dir before PGlite opens (and could damage) it.
+  const lock = options.dataDir ? await lockDataDir(options.dataDir) : undefined;
+  try {
+    return await openPglite(options.dataDir, lock);
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
+}
+
+async function openPglite(
+  dataDir: string | undefined,
+  lock: DataDirLock | undefined,
+): Promise<DatabaseHandle> {
   // pg_trgm (trigram matching for npm search) ships with PGlite as a loadable extension; the
   // migration's CREATE EXTENSION needs it loaded first. PostgreSQL has it in its contrib package.
   // (Only PGlite.create loads extensions here; `new PGlite(dir, { extensions })` did not.)
-  const client = await PGlite.create({ dataDir: options.dataDir, extensions: { pg_trgm } });
+  const client = await PGlite.create({ dataDir, extensions: { pg_trgm } });
   const pdb = drizzlePglite(client, { schema });
   await migratePglite(pdb, { migrationsFolder: MIGRATIONS });
   return {
@@ -88,7 +103,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       await client.listen(channel, handlers.onNotify);
       handlers.onListening();
     },
-    close: () => client.close(),
+    async close() {
+      await client.close();
+      await lock?.release();
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import type { ServiceContext, Tx } from "../context.ts";
 import { oauthAccounts, sessions, users } from "../db/schema/index.ts";
 import { describeIssues, PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { checkPassword } from "../users/login.ts";
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -52,44 +53,83 @@ export async function createSession(args: {
   const input = parsed.data;
   return ctx.deps.db.transaction(async (tx) => {
     const { user, created } = await findOrLinkUser(tx, ctx, input);
-    const id = newId("ses");
-    const now = ctx.deps.now();
-    const expiresAt = new Date(now.getTime() + SESSION_TTL_SECONDS * 1000);
-    await tx.insert(sessions).values({
-      id,
-      userId: user.id,
-      userAgent: input.userAgent ?? null,
-      ip: ctx.ip ?? null,
-      createdAt: now,
-      expiresAt,
-    });
-    await emitAudit(
-      tx,
-      {
-        ...ctx,
-        actor: {
-          type: "session",
-          sessionId: id,
-          userId: user.id,
-          userName: user.name,
-          userEmail: user.email,
-          isAdmin: user.isAdmin,
-        },
-      },
-      {
-        action: "session.created",
-        targetType: "session",
-        targetId: id,
-        data: { provider: input.provider },
-      },
-    );
-    return {
-      session: ctx.deps.sessions.sign(id),
-      expiresAt,
-      user: { id: user.id, name: user.name, email: user.email, isAdmin: user.isAdmin },
-      createdUser: created,
-    };
+    const opened = await openSession(tx, ctx, user, input.provider, input.userAgent);
+    return { ...opened, createdUser: created };
   });
+}
+
+export const PasswordSignInInput = z.object({
+  name: z.string().min(1).max(64),
+  password: z.string().min(1).max(1024),
+  /** The person's address as the dashboard saw it: wrong passwords are limited per address. */
+  ip: z.string().max(64).optional(),
+  userAgent: z.string().max(500).optional(),
+});
+export type PasswordSignInInput = z.input<typeof PasswordSignInInput>;
+
+/**
+ * The dashboard's password sign-in for local accounts (the first-start `admin`, npm adduser
+ * accounts): the same password check and limits as npm login, then a session like any other
+ * sign-in. Internal callers only, like createSession: the dashboard passes the browser's address.
+ */
+export async function createPasswordSession(args: {
+  ctx: ServiceContext;
+  input: PasswordSignInInput;
+}): Promise<{ session: string; expiresAt: Date; user: SessionUser }> {
+  const { ctx } = args;
+  if (ctx.actor.type !== "system") {
+    throw new PackrError("FORBIDDEN", "Sessions are created by the dashboard server only.");
+  }
+  const parsed = PasswordSignInInput.safeParse(args.input);
+  if (!parsed.success) {
+    throw new PackrError("VALIDATION", `Invalid sign-in: ${describeIssues(parsed.error)}`);
+  }
+  const input = parsed.data;
+  const asPerson = { ...ctx, ip: input.ip ?? ctx.ip };
+  const user = await checkPassword(asPerson, input.name, input.password);
+  return ctx.deps.db.transaction((tx) =>
+    openSession(tx, asPerson, user, "password", input.userAgent),
+  );
+}
+
+async function openSession(
+  tx: Tx,
+  ctx: ServiceContext,
+  user: UserRow,
+  provider: string,
+  userAgent: string | undefined,
+): Promise<{ session: string; expiresAt: Date; user: SessionUser }> {
+  const id = newId("ses");
+  const now = ctx.deps.now();
+  const expiresAt = new Date(now.getTime() + SESSION_TTL_SECONDS * 1000);
+  await tx.insert(sessions).values({
+    id,
+    userId: user.id,
+    userAgent: userAgent ?? null,
+    ip: ctx.ip ?? null,
+    createdAt: now,
+    expiresAt,
+  });
+  await emitAudit(
+    tx,
+    {
+      ...ctx,
+      actor: {
+        type: "session",
+        sessionId: id,
+        userId: user.id,
+        userName: user.name,
+        userEmail: user.email,
+        isAdmin: user.isAdmin,
+      },
+    },
+    { action: "session.created", targetType: "session", targetId: id, data: { provider } },
+  );
+  return {
+    session: ctx.deps.sessions.sign(id),
+    expiresAt,
+    user: { id: user.id, name: user.name, email: user.email, isAdmin: user.isAdmin },
+  };
 }
 
 type UserRow = typeof users.$inferSelect;

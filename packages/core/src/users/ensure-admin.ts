@@ -1,4 +1,5 @@
-import { count } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
+import { emitAudit } from "../audit/emit-audit.ts";
 import { generatePassword } from "../auth/passwords.ts";
 import type { ServiceContext } from "../context.ts";
 import { users } from "../db/schema/index.ts";
@@ -7,14 +8,45 @@ import { createUser } from "./login.ts";
 /**
  * First start with no users: create `admin` with the configured password, or a generated one that
  * the caller prints once (it is stored only as a hash). Returns null when users already exist.
+ *
+ * `email` (PACKR_ADMIN_EMAIL) is the admin's address: set at creation, and on later starts given
+ * to the existing `admin` when it differs, so a verified sign-in with that address (magic link,
+ * OAuth) is the admin rather than a new, powerless account.
  */
 export async function ensureAdminUser(
   ctx: ServiceContext,
   configuredPassword: string | undefined,
+  email?: string | undefined,
 ): Promise<{ name: string; password: string; generated: boolean } | null> {
   const [row] = await ctx.deps.db.select({ n: count() }).from(users);
-  if ((row?.n ?? 0) > 0) return null;
+  if ((row?.n ?? 0) > 0) {
+    if (email) await giveAdminEmail(ctx, email);
+    return null;
+  }
   const password = configuredPassword ?? generatePassword();
-  await createUser(ctx, { name: "admin", password, email: null, isAdmin: true });
+  await createUser(ctx, { name: "admin", password, email: email ?? null, isAdmin: true });
   return { name: "admin", password, generated: configuredPassword === undefined };
+}
+
+async function giveAdminEmail(ctx: ServiceContext, email: string): Promise<void> {
+  await ctx.deps.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(users)
+      .set({ email, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(users.name, "admin"),
+          eq(users.isAdmin, true),
+          sql`${users.email} is distinct from ${email}`,
+        ),
+      )
+      .returning({ id: users.id });
+    if (!updated) return;
+    await emitAudit(tx, ctx, {
+      action: "user.update",
+      targetType: "user",
+      targetId: updated.id,
+      data: { email: "PACKR_ADMIN_EMAIL" },
+    });
+  });
 }

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { hashPassword, verifyPassword } from "../auth/passwords.ts";
 import { requireToken } from "../auth/policy.ts";
+import { RATE_LIMITS } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
 import type { ServiceContext, Tx } from "../context.ts";
 import { users } from "../db/schema/index.ts";
@@ -32,10 +33,43 @@ export async function loginWithPassword(args: {
   input: { name: string; password: string; tokenName?: string };
 }): Promise<LoginResult> {
   const { ctx, input } = args;
-  const user = await findUserByName(ctx, input.name);
-  const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user?.passwordHash || !ok) throw badCredentials();
+  const user = await checkPassword(ctx, input.name, input.password);
   return issueLoginToken(ctx, user, input.tokenName ?? "npm login");
+}
+
+/**
+ * The one password check (npm login, the dashboard's password sign-in): the user when the
+ * password is theirs. Wrong passwords are counted per client address and per username; past
+ * either limit every attempt is refused (429) until the window ends, right password or not.
+ */
+export async function checkPassword(
+  ctx: ServiceContext,
+  name: string,
+  password: string,
+): Promise<UserRow> {
+  const limiter = ctx.deps.rateLimiter;
+  const address = ctx.ip ?? "unknown";
+  const nameKey = name.toLowerCase();
+  const perAddress = RATE_LIMITS.passwordFailuresPerAddress;
+  const perName = RATE_LIMITS.passwordFailuresPerName;
+  if (
+    limiter.exceeded("password.address", address, perAddress) ||
+    limiter.exceeded("password.name", nameKey, perName)
+  ) {
+    throw new PackrError(
+      "LIMIT_EXCEEDED",
+      `Too many wrong passwords; wait ${perAddress.windowMs / 1000} seconds and try again.`,
+      { details: { retryAfter: perAddress.windowMs / 1000 } },
+    );
+  }
+  const user = await findUserByName(ctx, name);
+  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user?.passwordHash || !ok) {
+    limiter.hit("password.address", address, perAddress);
+    limiter.hit("password.name", nameKey, perName);
+    throw badCredentials();
+  }
+  return user;
 }
 
 /**

@@ -141,6 +141,74 @@ describe("agent API: proxied (uplink) packages", () => {
     await expectError(await anon().get("/agent/tiny-ms/latest?node=banana"), 400, "VALIDATION");
   });
 
+  it("docs, deps and recommendations answer for a proxied package too", async () => {
+    // Analysed by the first test: the typed docs from its .d.ts.
+    const docs = (await (await anon().get("/agent/tiny-ms/docs")).json()) as Record<
+      string,
+      unknown
+    > & { entries: { name: string }[] };
+    expect(docs).toMatchObject({
+      version: "2.1.0",
+      kind: "typed",
+      status: "ready",
+      markdown: null,
+    });
+    expect(docs.entries.map((e) => e.name)).toContain("ms");
+
+    // Its dependency resolves through the uplink too (not held here: inRegistry false).
+    await publishUpstream("left-pad", "1.3.0", { description: "Pad strings" });
+    const graph = (await (await anon().get("/agent/tiny-ms/deps")).json()) as {
+      root: string;
+      nodes: { id: string; inRegistry: boolean; unresolved: string | null }[];
+    };
+    expect(graph.root).toBe("tiny-ms@2.1.0");
+    expect(graph.nodes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: "tiny-ms@2.1.0", inRegistry: false, unresolved: null }),
+        expect.objectContaining({ id: "left-pad@1.3.0", inRegistry: false, unresolved: null }),
+      ]),
+    );
+
+    // What this registry's own packages use alongside it.
+    const app = {
+      name: "uses-ms",
+      version: "1.0.0",
+      dependencies: { "tiny-ms": "^2.0.0", "local-ms": "^1.0.0" },
+    };
+    const put = await client(pair.reg.app, pair.token).put(
+      "/uses-ms",
+      publishBody("uses-ms", "1.0.0", { bytes: await makeTarball(app), manifest: app }),
+    );
+    expect(put.status).toBe(201);
+    await pair.reg.runJobs();
+    const recs = await (await anon().get("/agent/tiny-ms/recommendations")).json();
+    expect(recs).toMatchObject({
+      name: "tiny-ms",
+      dependents: 1,
+      recommendations: [{ name: "local-ms", count: 1, inRegistry: true }],
+    });
+  });
+
+  it("docs for a proxied package nobody asked about yet: pending, and the job is committed", async () => {
+    await publishUpstream(
+      "fresh-dts",
+      "1.0.0",
+      { types: "index.d.ts" },
+      {
+        files: { "index.d.ts": "export declare const answer: 42;\n" },
+      },
+    );
+    const first = await (await anon().get("/agent/fresh-dts/docs")).json();
+    expect(first).toMatchObject({ kind: "none", status: "pending", entries: [] });
+    expect(await pair.reg.runJobs()).toBe(1);
+    const done = (await (await anon().get("/agent/fresh-dts/docs")).json()) as {
+      kind: string;
+      entries: { name: string }[];
+    };
+    expect(done.kind).toBe("typed");
+    expect(done.entries.map((e) => e.name)).toContain("answer");
+  });
+
   it("compare takes local and proxied packages side by side", async () => {
     const res = await anon().get("/agent/compare?packages=local-ms,tiny-ms");
     expect(res.status).toBe(200);

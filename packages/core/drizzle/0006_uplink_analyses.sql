@@ -2,6 +2,7 @@ CREATE TABLE "uplink_analyses" (
 	"name" text NOT NULL,
 	"version" text NOT NULL,
 	"signals" json,
+	"typed" json,
 	"error" text,
 	"requested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"analyzed_at" timestamp with time zone,

@@ -82,8 +82,7 @@ export async function loadProxiedAgentPackage(
   const doc = await proxiedDocument(ctx, uplink, name);
   const distTags = strings(doc["dist-tags"]);
   const all = proxiedVersions(doc);
-  const latest = all.find((v) => v.version === distTags.latest) ?? all[0];
-  if (!latest) throw new PackrError("NOT_FOUND", `${name.name} has no version on the uplink.`);
+  const latest = proxiedLatest(name, doc, all);
   const manifest = latest.manifest;
   const analysis = await uplinkAnalysis(ctx, name.name, latest.version);
   const signals = analysis.signals;
@@ -135,6 +134,18 @@ export async function loadProxiedAgentPackage(
   };
 }
 
+/** The version `latest` names (else the highest), as the agent answers about it. */
+export function proxiedLatest(
+  name: PackageName,
+  doc: ProxiedDocument,
+  all = proxiedVersions(doc),
+): ProxiedVersion {
+  const tag = strings(doc["dist-tags"]).latest;
+  const latest = all.find((v) => v.version === tag) ?? all[0];
+  if (!latest) throw new PackrError("NOT_FOUND", `${name.name} has no version on the uplink.`);
+  return latest;
+}
+
 /** `"MIT"`, or the old `{ "type": "MIT" }` form. */
 function licenseOf(value: unknown): string | null {
   if (typeof value === "string") return value;
@@ -146,17 +157,27 @@ function licenseOf(value: unknown): string | null {
  * The stored analysis of a proxied version; the first question about it claims the row and
  * commits the job in one transaction, so concurrent questions commit it once.
  */
-async function uplinkAnalysis(
+export async function uplinkAnalysis(
   ctx: ServiceContext,
   name: string,
   version: string,
-): Promise<{ signals: StoredSignals | null; error: string | null }> {
+): Promise<{
+  signals: StoredSignals | null;
+  typed: Record<string, unknown> | null;
+  error: string | null;
+  analyzedAt: Date | null;
+}> {
   const { db } = ctx.deps;
   const [row] = await db
-    .select({ signals: uplinkAnalyses.signals, error: uplinkAnalyses.error })
+    .select({
+      signals: uplinkAnalyses.signals,
+      typed: uplinkAnalyses.typed,
+      error: uplinkAnalyses.error,
+      analyzedAt: uplinkAnalyses.analyzedAt,
+    })
     .from(uplinkAnalyses)
     .where(and(eq(uplinkAnalyses.name, name), eq(uplinkAnalyses.version, version)));
-  if (row) return { signals: row.signals as StoredSignals | null, error: row.error };
+  if (row) return { ...row, signals: row.signals as StoredSignals | null };
   await db.transaction(async (tx) => {
     const claimed = await tx
       .insert(uplinkAnalyses)
@@ -167,5 +188,5 @@ async function uplinkAnalysis(
       await enqueueJob(tx, { topic: ANALYZE_UPLINK_VERSION, payload: { name, version } });
     }
   });
-  return { signals: null, error: null };
+  return { signals: null, typed: null, error: null, analyzedAt: null };
 }

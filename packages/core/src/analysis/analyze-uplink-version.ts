@@ -32,9 +32,14 @@ export async function analyzeUplinkVersion(
     requestId: `job:${ANALYZE_UPLINK_VERSION}`,
   };
   const name = parsePackageName(payload.name);
-  const record = async (values: { signals?: Record<string, unknown>; error?: string }) => {
+  const record = async (values: {
+    signals?: Record<string, unknown>;
+    typed?: Record<string, unknown>;
+    error?: string;
+  }) => {
     const set = {
       signals: values.signals ?? null,
+      typed: values.typed ?? null,
       error: values.error ?? null,
       analyzedAt: deps.now(),
     };
@@ -64,7 +69,10 @@ export async function analyzeUplinkVersion(
       releaseCount: Object.keys(versions).length,
       tarball,
     });
-    await record({ signals: derived.signals as unknown as Record<string, unknown> });
+    await record({
+      signals: derived.signals as unknown as Record<string, unknown>,
+      typed: derived.typed as unknown as Record<string, unknown>,
+    });
     return "analyzed";
   } catch (err) {
     // Down or slow (503): retried by the relay. Gone (404) or served wrong (502): final.

@@ -287,6 +287,8 @@ export const uplinkAnalyses = pgTable(
     name: text("name").notNull(),
     version: text("version").notNull(),
     signals: json("signals").$type<Record<string, unknown>>(),
+    /** The typed docs from the `.d.ts` files (`TypedDocs`), for `/agent/:pkg/docs`. */
+    typed: json("typed").$type<Record<string, unknown>>(),
     error: text("error"),
     requestedAt: tstz("requested_at").notNull().defaultNow(),
     analyzedAt: tstz("analyzed_at"),

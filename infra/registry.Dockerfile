@@ -38,6 +38,25 @@ RUN pnpm install --offline --frozen-lockfile --prod --store-dir /pnpm/store \
       --filter "@packr/registry..."
 
 # ---------------------------------------------------------------------------------------------
+# Packr serves its own clients (packr-cli, @packr/agent, @packr/agent-schemas, @packr/mcp-server):
+# their builds bundle and `pnpm pack` them, and the registry publishes the tarballs at start.
+# Their own stage, with dev dependencies (tsdown, tsc), so the runtime install stays --prod.
+FROM ${NODE_IMAGE} AS clients
+ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0 \
+    COREPACK_INTEGRITY_KEYS=0
+RUN corepack enable pnpm && corepack prepare pnpm@10.34.8 --activate
+WORKDIR /app
+COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+RUN pnpm fetch --store-dir /pnpm/store
+COPY . .
+RUN pnpm install --offline --frozen-lockfile --store-dir /pnpm/store \
+      --filter "@packr/agent-schemas..." --filter "@packr/agent..." \
+      --filter "@packr/mcp-server..." --filter "packr-cli..." \
+ && pnpm --filter @packr/agent-schemas --filter @packr/agent --filter @packr/mcp-server \
+      --filter packr-cli run build \
+ && mkdir -p /clients && cp packages/*/.pack/*.tgz /clients/
+
+# ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 
 # tini as PID 1 forwards SIGTERM to node and reaps zombies; node itself as PID 1 ignores
@@ -59,6 +78,8 @@ WORKDIR /app
 # The workspace layout is kept as is (node_modules symlinks are relative, tsx reads the tsconfig
 # chain up to tsconfig.base.json, core finds its migrations in packages/core/drizzle).
 COPY --from=build /app ./
+COPY --from=clients /clients /app/clients
+ENV PACKR_CLIENTS_DIR=/app/clients
 
 # /data is created owned by the runtime user before VOLUME, so a fresh named volume (Docker
 # copies the image's ownership into it) and a Fly volume (mounted for the image's USER) are

@@ -94,6 +94,8 @@ async function startPackrOnce(nodeArgs: string[], env: Record<string, string>): 
         PACKR_LOG_LEVEL: "warn",
         // Like Verdaccio here: no uplink, so every read is local and nothing reaches the internet.
         PACKR_UPLINK_URL: "",
+        // Only the measured packages: Packr's own clients are not published at start.
+        PACKR_CLIENTS_DIR: path.join(tmp, "no-clients"),
         NODE_ENV: "production",
         ...env,
       }),

@@ -155,14 +155,38 @@ describe("provider callbacks", () => {
     await ctx.close();
   });
 
-  it("never redirects off the dashboard after sign-in", async () => {
+  it.each([
+    "//evil.example/steal",
+    "/\t/evil.example",
+    "/\r\n/evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "https://evil.example",
+    "/ /evil.example",
+    "/%2F%2Fevil.example/../",
+    "/.//evil.example",
+    "/a/..//evil.example",
+  ])("never redirects off the dashboard after sign-in (next=%j)", async (next) => {
     const ctx = await stack.newContext();
-    await startFlow(ctx, "github", "//evil.example/steal");
+    await startFlow(ctx, "github", next);
     const [flow] = await ctx.cookies(`${stack.dashboard.url}/api/auth/callback/github`);
     const payload = JSON.parse(
       Buffer.from((flow?.value ?? "").split(".")[0] ?? "", "base64url").toString(),
     );
-    expect(payload.next).toBe("/tokens");
+    const landing = new URL(payload.next, stack.dashboard.url);
+    expect(landing.origin).toBe(new URL(stack.dashboard.url).origin);
+    expect(payload.next).toMatch(/^\/(?!\/)/);
+    await ctx.close();
+  });
+
+  it("keeps a same-origin destination with its query", async () => {
+    const ctx = await stack.newContext();
+    await startFlow(ctx, "github", "/cli/auth?code=BCDF-GHJK");
+    const [flow] = await ctx.cookies(`${stack.dashboard.url}/api/auth/callback/github`);
+    const payload = JSON.parse(
+      Buffer.from((flow?.value ?? "").split(".")[0] ?? "", "base64url").toString(),
+    );
+    expect(payload.next).toBe("/cli/auth?code=BCDF-GHJK");
     await ctx.close();
   });
 

@@ -156,6 +156,8 @@ export async function startStack(
         PACKR_LOG_LEVEL: "warn",
         // Never the internet: no uplink.
         PACKR_UPLINK_URL: "",
+        // Only the packages a test publishes: Packr's own clients are not published at start.
+        PACKR_CLIENTS_DIR: path.join(dataDir, "no-clients"),
         ...opts.registryEnv,
       },
     });

@@ -34,9 +34,10 @@ async function signedInOnTokens(page: Page, login: string): Promise<void> {
 
 async function createToken(
   page: Page,
-  form: { name: string; role: string; scopes?: string; kind?: string },
+  form: { name: string; role: string; scopes?: string; kind?: string; expiresIn?: string },
 ): Promise<void> {
   await page.locator("#name").fill(form.name);
+  if (form.expiresIn) await page.locator("#expiresIn").selectOption(form.expiresIn);
   await page.locator("#role").selectOption(form.role);
   if (form.kind) await page.locator("#kind").selectOption(form.kind);
   if (form.scopes) await page.locator("#scopes").fill(form.scopes);
@@ -75,6 +76,40 @@ describe("the tokens page", () => {
     await row.getByRole("button", { name: "Yes, revoke" }).click();
     await row.getByText(/^revoked /).waitFor();
     expect(await whoami(token)).toBe(401);
+    await ctx.close();
+  });
+
+  it("creates a 15-minute token for one CI job: it works, lives 15 minutes, and the list says until when", async () => {
+    const ctx = await stack.newContext();
+    const page = await ctx.newPage();
+    await signedInOnTokens(page, "yara");
+    // The choices start with short ones (default range 5m..90d); 30 days is preselected.
+    await expect(page.locator("#expiresIn option").allTextContents()).resolves.toEqual([
+      "in 15 minutes",
+      "in 1 hour",
+      "in 1 day",
+      "in 7 days",
+      "in 30 days",
+      "in 90 days",
+    ]);
+    await expect(page.locator("#expiresIn").inputValue()).resolves.toBe("30d");
+
+    await createToken(page, { name: "job-15m", role: "ci-readonly", expiresIn: "15m" });
+    const token = (await page.getByTestId("token-value").textContent())?.trim() ?? "";
+    expect(token.split(".")).toHaveLength(3);
+    expect(await whoami(token)).toBe(200);
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as {
+      exp: number;
+      iat: number;
+    };
+    expect(claims.exp - claims.iat).toBe(15 * 60);
+
+    const row = page.getByTestId("token-row-job-15m");
+    await row.waitFor();
+    const cells = await row.locator("td").allTextContents();
+    const until = new Date(claims.exp * 1000).toISOString().slice(0, 16).replace("T", " ");
+    expect(cells[5]).toBe(`${until} UTC`);
+    await screenshot(page, "tokens-15-minutes");
     await ctx.close();
   });
 

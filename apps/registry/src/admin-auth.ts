@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { authenticateSession, PackrError } from "@packr/core";
+import { assertReadAllowed, authenticateSession, PackrError } from "@packr/core";
 import type { MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "./env.ts";
@@ -33,6 +33,12 @@ export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   } else if (internal) {
     c.set("ctx", { ...ctx, actor: { type: "system", reason: "dashboard" } });
   }
+  // app.ts lets anonymous admin calls through to here (a session is resolved only here); the
+  // private-by-login policy is the same one.
+  assertReadAllowed(c.get("ctx").actor, {
+    readRequiresAuth: runtime.config.readRequiresAuth,
+    registryUrl: runtime.deps.publicUrl(),
+  });
   await next();
 };
 

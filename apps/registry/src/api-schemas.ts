@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { MAX_TOKEN_DAYS, ROLES, SIGN_IN_PROVIDERS } from "@packr/core";
+import { ROLES, SIGN_IN_PROVIDERS } from "@packr/core";
 
 /**
  * Request and response schemas of the JSON APIs (admin, device flow, web login), shared by the
@@ -95,7 +95,15 @@ export const CreateTokenBody = z
       .max(50)
       .optional()
       .openapi({ example: ["@acme"] }),
-    expiresInDays: z.number().int().min(1).max(MAX_TOKEN_DAYS).optional(),
+    expiresIn: z.union([z.string(), z.number()]).optional().openapi({
+      example: "15m",
+      description:
+        "Lifetime: a number with a unit (500ms, 30s, 15m, 2h, 7d; bare = ms), within PACKR_TOKEN_MIN_TTL (5m) to PACKR_TOKEN_MAX_TTL (90d). Default 30 days (or the ceiling when lower).",
+    }),
+    expiresInDays: z
+      .number()
+      .optional()
+      .openapi({ description: "The older form of expiresIn, whole days; give one of the two" }),
     kind: z.enum(["ci", "personal"]).optional(),
   })
   .openapi("CreateToken");

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { PackrError } from "@packr/core";
+import { PackrError, readPolicyRefusal } from "@packr/core";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFoundResponse } from "./http-errors.ts";
+import { isOpenRoute } from "./open-routes.ts";
 import { access } from "./routes/access.ts";
 import { agentRoutingPath } from "./routes/agent.ts";
 import { createApi } from "./routes/api.ts";
@@ -27,8 +28,9 @@ import type { Runtime } from "./runtime.ts";
 export function createApp(runtime: Runtime) {
   const app = new Hono<AppEnv>({ getPath: (req) => agentRoutingPath(getPath(req)) });
   const logRequests = runtime.logger.enabled("info");
+  const readRequiresAuth = runtime.config.readRequiresAuth;
   // One middleware for everything a request needs first (a level of middleware is a cost on
-  // every packument GET): its id, the runtime, the caller.
+  // every packument GET): its id, the runtime, the caller, and whether it may be here at all.
   app.use(async (c, next) => {
     const started = logRequests ? performance.now() : 0;
     // The caller's X-Request-Id when it is a plausible id (what hono/request-id accepts), else ours.
@@ -39,23 +41,31 @@ export function createApp(runtime: Runtime) {
     c.set("runtime", runtime);
     const auth = c.req.header("authorization");
     const bearer = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : undefined;
+    const actor = await runtime.deps.tokens.authenticate(bearer);
     c.set("ctx", {
       deps: runtime.deps,
-      actor: await runtime.deps.tokens.authenticate(bearer),
+      actor,
       requestId: c.get("requestId"),
       ip: clientAddress(c, runtime.config.trustProxy),
     });
-    await next();
+    // Private by login (PACKR_READ_REQUIRES_AUTH): decided here, before any route, so no read
+    // can forget it; it costs nothing beyond the token check above.
+    const refusal =
+      readRequiresAuth && actor.type === "anonymous" && !isOpenRoute(c.req.method, c.req.path)
+        ? readPolicyRefusal(actor, { readRequiresAuth, registryUrl: runtime.deps.publicUrl() })
+        : undefined;
+    if (refusal) c.res = errorResponse(c, refusal);
+    else await next();
     if (!logRequests) return;
     // One line per request, with who made it: enough to answer "what did CI do at 03:12?".
-    const actor = c.get("ctx").actor;
+    const caller = c.get("ctx").actor;
     runtime.logger.info({
       requestId: c.get("requestId"),
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
-      user: actor.type === "token" ? actor.userName : undefined,
+      user: caller.type === "token" ? caller.userName : undefined,
       agent: c.req.header("user-agent")?.split(" ")[0],
     });
   });

@@ -16,6 +16,7 @@ import {
   PackumentCache,
   RateLimiter,
   RegistrySigner,
+  registerSigningKey,
   resolveSecrets,
   type Secrets,
   SessionSigner,
@@ -54,12 +55,14 @@ export async function createRuntime(
   // Search documents for packages changed before they existed (a no-op query once they all have one).
   await backfillSearchDocuments(database.db);
   const tokens = new TokenService(database.db, secrets.jwt);
+  const signer = new RegistrySigner(secrets.signingKey);
+  await registerSigningKey(database.db, signer.key);
   const packageCache = new PackageCache();
-  await database.listen(
-    PACKAGE_CHANGED,
-    (name) => packageCache.invalidate(name),
-    () => packageCache.resume(),
-  );
+  await database.listen(PACKAGE_CHANGED, {
+    onNotify: (name) => packageCache.invalidate(name),
+    onListening: () => packageCache.resume(),
+    onLost: () => packageCache.suspend(),
+  });
   let boundUrl = `http://localhost:${config.port}`;
   const logger = createLogger(config.logLevel);
   const downloads = new DownloadCounter(database.db);
@@ -71,7 +74,7 @@ export async function createRuntime(
     packumentCache: new PackumentCache(),
     packageCache,
     tarballCache: new TarballCache(),
-    signer: new RegistrySigner(secrets.signingKey),
+    signer,
     uplink: config.uplink ? new Uplink(config.uplink, config.privateScopes) : undefined,
     downloads,
     publicUrl: () => config.publicUrl ?? boundUrl,
@@ -82,6 +85,7 @@ export async function createRuntime(
       dashboardUrl: config.dashboardUrl,
       deviceIntervalSeconds: config.deviceIntervalSeconds,
       deviceCodeTtlSeconds: config.deviceCodeTtlSeconds,
+      tokenTtl: config.tokenTtl,
     },
   };
   const analysis: AnalysisThreads | undefined =
@@ -105,11 +109,10 @@ export async function createRuntime(
     },
   );
   if (config.runJobs) {
-    await database.listen(
-      OUTBOX_CHANNEL,
-      () => relay.wake(),
-      () => relay.wake(),
-    );
+    await database.listen(OUTBOX_CHANNEL, {
+      onNotify: () => relay.wake(),
+      onListening: () => relay.wake(),
+    });
     relay.start();
   }
   return {

@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import { ensureAdminUser, loadConfig } from "@packr/core";
 import { createApp } from "./app.ts";
+import { serveOwnClients } from "./own-clients.ts";
 import { createRuntime } from "./runtime.ts";
 
 /**
@@ -10,10 +11,14 @@ import { createRuntime } from "./runtime.ts";
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const runtime = await createRuntime(config);
-  const admin = await ensureAdminUser(
-    { deps: runtime.deps, actor: { type: "system", reason: "first start" }, requestId: "startup" },
-    config.adminPassword,
-  );
+  const startup = {
+    deps: runtime.deps,
+    actor: { type: "system", reason: "first start" },
+    requestId: "startup",
+  } as const;
+  const admin = await ensureAdminUser(startup, config.adminPassword);
+  // Before listening, so `npx --registry <this> packr-cli` works from the first request on.
+  await serveOwnClients(startup, config, runtime.logger);
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     // Loopback and wildcard binds are reached as "localhost", the name the README and npm's

@@ -104,6 +104,8 @@ export async function startRegistryProcess(
       PACKR_ADMIN_PASSWORD: adminPassword,
       // Never the internet: a test that wants an uplink passes a loopback one in env.
       PACKR_UPLINK_URL: "",
+      // An empty registry: the suite of Packr's own clients turns their publishing on.
+      PACKR_CLIENTS_DIR: path.join(dataDir, "no-clients"),
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -119,7 +121,8 @@ export async function startRegistryProcess(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}:\n${out}`);
     try {
-      const res = await fetch(`${url}/-/ping`);
+      // /health, not /-/ping: a private registry (PACKR_READ_REQUIRES_AUTH) answers ping with 401.
+      const res = await fetch(`${url}/health`);
       if (res.ok) break;
     } catch {}
     if (Date.now() - started > 60_000) {

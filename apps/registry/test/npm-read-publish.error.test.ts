@@ -131,6 +131,10 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
     await expectError(await client(reg.app, token).get("/no-such-pkg"), 404, "NOT_FOUND");
     await client(reg.app, token).put("/known-pkg", publishBody("known-pkg", "1.0.0"));
     await expectError(await client(reg.app, token).get("/known-pkg/9.9.9"), 404, "NOT_FOUND");
+    // A spec that decodes to a lone `%` (or any odd text) is a tag nobody set, never a 500.
+    for (const spec of ["%25", "%25E0%25A4%25A", "%2525"]) {
+      await expectError(await client(reg.app, token).get(`/known-pkg/${spec}`), 404, "NOT_FOUND");
+    }
     await expectError(
       await client(reg.app, token).get("/known-pkg/-/known-pkg-9.9.9.tgz"),
       404,

@@ -1,55 +1,18 @@
+import type { Actor } from "./auth/actor.ts";
 import type { RateLimiter } from "./auth/rate-limiter.ts";
-import type { Permission, Role } from "./auth/roles.ts";
-import type { SessionSigner } from "./auth/sessions.ts";
-import type { TokenService } from "./auth/tokens.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { DownloadCounter } from "./downloads/download-counter.ts";
-import type { PackrError } from "./errors.ts";
 import type { PackageCache } from "./packages/package-cache.ts";
 import type { PackumentCache } from "./packages/packument-cache.ts";
 import type { TarballCache } from "./packages/tarball-cache.ts";
+import type { SessionSigner } from "./sessions/session-signer.ts";
 import type { RegistrySigner } from "./signing/registry-signer.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
+import type { TokenTtlRange } from "./tokens/token-expiry.ts";
+import type { TokenService } from "./tokens/token-service.ts";
 import type { Uplink } from "./uplink/uplink.ts";
 
-export type TokenKind = "login" | "personal" | "ci";
-
-/** Who is calling. Every core verb decides authorization from this and nothing else. */
-export type Actor =
-  | {
-      type: "anonymous";
-      /** Why a presented credential was rejected; raised only when the call needs authentication. */
-      authError?: PackrError;
-    }
-  | {
-      type: "token";
-      tokenId: string;
-      tokenKind: TokenKind;
-      userId: string;
-      userName: string;
-      userEmail: string | null;
-      isAdmin: boolean;
-      role: Role;
-      permissions: readonly Permission[];
-      /** npm scopes (`@acme`) the token may publish to; empty = all. */
-      scopes: readonly string[];
-      orgId: string | null;
-    }
-  | {
-      /** A person signed in to the dashboard (a `packr_session`); accepted by the admin API only. */
-      type: "session";
-      sessionId: string;
-      userId: string;
-      userName: string;
-      userEmail: string | null;
-      isAdmin: boolean;
-    }
-  | { type: "system"; reason: string };
-
-export type TokenActor = Extract<Actor, { type: "token" }>;
-export type SessionActor = Extract<Actor, { type: "session" }>;
-
-/** Settings of the sign-in flows, from config. */
+/** Settings of the sign-in flows and tokens, from config. */
 export type IdentitySettings = {
   /** Where people are sent to approve a device code (`<dashboard>/cli/auth`), no trailing slash. */
   dashboardUrl: string;
@@ -57,6 +20,8 @@ export type IdentitySettings = {
   deviceIntervalSeconds: number;
   /** How long a device code (and npm's web login) stays usable, in seconds. */
   deviceCodeTtlSeconds: number;
+  /** The expiries a new token may ask for (PACKR_TOKEN_MIN_TTL to PACKR_TOKEN_MAX_TTL), in ms. */
+  tokenTtl: TokenTtlRange;
 };
 
 /** Infrastructure a verb may use, wired once per process (see apps/registry/src/deps.ts). */
@@ -87,4 +52,6 @@ export type ServiceContext = {
   ip?: string | undefined;
 };
 
+// Defined with the rest of authentication; re-exported because most verbs take them with ServiceContext.
+export type { Actor, SessionActor, TokenActor, TokenKind } from "./auth/actor.ts";
 export type { Database, Tx };

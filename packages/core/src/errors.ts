@@ -1,3 +1,5 @@
+import type { z } from "zod";
+
 /**
  * The one error type of Packr's domain. Core throws it; every transport maps it (HTTP status and
  * the flat body of DESIGN.md §6, CLI exit codes, MCP error results). Core never imports HTTP.
@@ -66,3 +68,10 @@ export function toErrorBody(err: PackrError, requestId: string): ErrorBody {
     requestId,
   };
 }
+
+/** The first few problems zod found, as one line for a VALIDATION message (`path: problem; …`). */
+export const describeIssues = (err: z.ZodError): string =>
+  err.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "body"}: ${i.message}`)
+    .join("; ");

@@ -34,10 +34,9 @@ export {
   requirePrincipal,
 } from "./auth/principal.ts";
 export { RATE_LIMITS, type RateLimit, RateLimiter } from "./auth/rate-limiter.ts";
+export { assertReadAllowed, readPolicyRefusal } from "./auth/read-policy.ts";
 export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
-export { SessionSigner } from "./auth/sessions.ts";
-export { TokenService } from "./auth/tokens.ts";
 export type {
   Config,
   DashboardConfig,
@@ -46,6 +45,7 @@ export type {
   UplinkConfig,
 } from "./config/config.ts";
 export { DEFAULT_UPLINK_URL, loadConfig, loadDashboardConfig } from "./config/config.ts";
+export { describeDuration, parseDuration } from "./config/duration.ts";
 export type { Secrets } from "./config/secrets.ts";
 export { resolveSecrets } from "./config/secrets.ts";
 export type {
@@ -103,6 +103,12 @@ export { getPackument, type PackumentResponse } from "./packages/get-packument.t
 export { getTarball, type TarballResponse } from "./packages/get-tarball.ts";
 export { getVersionManifest } from "./packages/get-version.ts";
 export { type PackageName, parsePackageName } from "./packages/names.ts";
+export {
+  isOwnClientName,
+  OWN_CLIENT_PACKAGES,
+  type OwnClientsResult,
+  publishOwnClients,
+} from "./packages/own-clients.ts";
 export { PACKAGE_CHANGED, PackageCache } from "./packages/package-cache.ts";
 export { tarballUrl } from "./packages/packument.ts";
 export { type PackumentBytes, PackumentCache } from "./packages/packument-cache.ts";
@@ -132,7 +138,13 @@ export {
   SIGN_IN_PROVIDERS,
 } from "./sessions/create-session.ts";
 export { endSession } from "./sessions/end-session.ts";
+export { SessionSigner } from "./sessions/session-signer.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
+export {
+  listSigningKeys,
+  registerSigningKey,
+  retireSigningKey,
+} from "./signing/signing-keys.ts";
 export { type StarResult, starPackage } from "./stars/star-package.ts";
 export { type StarredRows, starredByUser } from "./stars/starred-by-user.ts";
 export * from "./storage/index.ts";
@@ -142,7 +154,13 @@ export { listNpmTokens, NPM_TOKEN_PREFIX, type NpmToken } from "./tokens/list-np
 export { listTokens, type TokenSummary } from "./tokens/list-tokens.ts";
 export { revokeNpmToken } from "./tokens/revoke-npm-token.ts";
 export { revokeToken } from "./tokens/revoke-token.ts";
-export { MAX_TOKEN_DAYS, npmTokenKey } from "./tokens/token-rules.ts";
+export {
+  DEFAULT_TOKEN_TTL_MS,
+  resolveTokenTtl,
+  type TokenTtlRange,
+} from "./tokens/token-expiry.ts";
+export { npmTokenKey } from "./tokens/token-rules.ts";
+export { TokenService } from "./tokens/token-service.ts";
 export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";

@@ -182,6 +182,38 @@ describe.each(testDrivers())("jobs committed with a publish, on %s", (driver) =>
       { topic: ANALYZE_VERSION, attempt: 2, payload: { version: "1.3.0" } },
     ]);
   });
+
+  it("never runs a job twice at once, however long it runs past its lease", async () => {
+    await publishReal(alice, "sched", "1.4.0");
+    const started: number[] = [];
+    let release: () => void = () => {};
+    const finished = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: JobSink = {
+      deliver: async (job) => {
+        started.push(job.attempt);
+        await finished;
+      },
+    };
+    // Real clocks and a short lease: the job runs six leases long.
+    const a = new OutboxRelay(deps.db, slow, { leaseMs: 300 });
+    const running = a.runOnce();
+    for (let i = 0; i < 100 && started.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const other: JobSink = { deliver: async (job) => void started.push(job.attempt) };
+    const b = new OutboxRelay(deps.db, other, { leaseMs: 300 });
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await b.runOnce()).toBe(0);
+    }
+    release();
+    expect(await running).toBe(1);
+    expect(started).toEqual([1]);
+    const [row] = (await pendingJobs(deps)).filter((j) => j.payload.version === "1.4.0");
+    expect(row?.processedAt).toBeInstanceOf(Date);
+    expect(row?.lockedUntil).toBeNull();
+  });
 });
 
 describe("a job survives a crash between commit and run (embedded database on disk)", () => {

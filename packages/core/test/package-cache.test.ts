@@ -1,8 +1,11 @@
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setPackageAccess } from "../src/access/set-package-access.ts";
 import type { ServiceContext } from "../src/context.ts";
 import { getPackument } from "../src/packages/get-packument.ts";
 import { getTarball } from "../src/packages/get-tarball.ts";
+import { PackageCache } from "../src/packages/package-cache.ts";
 import { publishPackage } from "../src/packages/publish-package.ts";
 import {
   createScratchDatabase,
@@ -11,6 +14,7 @@ import {
   type TestDeps,
   tokenContext,
 } from "../src/testing/index.ts";
+import { anonymous } from "./helpers.ts";
 
 const versionsOf = async (ctx: ServiceContext, name: string): Promise<string[]> => {
   const doc = await getPackument({ ctx, input: { name, abbreviated: true } });
@@ -58,6 +62,52 @@ describe("package cache on one instance", () => {
     await publishPackage({ ctx, input: { name: "later", body: publishBody("later", "1.0.0") } });
     expect(await versionsOf(ctx, "later")).toEqual(["1.0.0"]);
   });
+
+  it("never grows with made-up tarball names: misses are not cached, non-semver names not looked up", async () => {
+    const ctx = await tokenContext(deps, { user: "a", role: "maintainer" });
+    await publishPackage({ ctx, input: { name: "probed", body: publishBody("probed", "1.0.0") } });
+    await settle(deps);
+    await versionsOf(ctx, "probed");
+    await getTarball({ ctx, input: { name: "probed", filename: "probed-1.0.0.tgz" } });
+    const before = deps.packageCache.size;
+    const probes = [
+      ...Array.from({ length: 300 }, (_, i) => `probed-9.9.${i}.tgz`),
+      ...Array.from({ length: 300 }, (_, i) => `probed-${"x".repeat(i)}.tgz`),
+      "probed-1.0.0-.tgz",
+      "probed-01.0.0.tgz",
+    ];
+    for (const filename of probes) {
+      await expect(getTarball({ ctx, input: { name: "probed", filename } })).rejects.toMatchObject({
+        code: "NOT_FOUND",
+      });
+    }
+    expect(deps.packageCache.size).toEqual(before);
+    // The real version is still served from the cache.
+    expect(deps.packageCache.getTarball("probed", "1.0.0")).toBeDefined();
+  });
+
+  it("stays within its byte budget, evicting the least recently cached packages", () => {
+    const cache = new PackageCache(64 * 1024);
+    cache.resume();
+    for (let i = 0; i < 2_000; i++) {
+      const meta = {
+        id: `${i}`,
+        access: "public" as const,
+        rev: 1,
+        modifiedAt: new Date(),
+        deprecated: null,
+      };
+      cache.setMeta(`pkg-${i}`, meta);
+      cache.setTarball(`pkg-${i}`, "1.0.0", {
+        key: "k".repeat(140),
+        size: 1,
+        integrity: "i".repeat(95),
+      });
+    }
+    expect(cache.size.bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(cache.getMeta("pkg-1999")).toBeDefined();
+    expect(cache.getMeta("pkg-0")).toBeUndefined();
+  });
 });
 
 describe.skipIf(!process.env.DATABASE_URL)("package cache across instances on PostgreSQL", () => {
@@ -95,5 +145,57 @@ describe.skipIf(!process.env.DATABASE_URL)("package cache across instances on Po
     }
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(await versionsOf(onB, "shared")).toEqual(["1.0.0", "1.1.0"]);
+  });
+
+  it("stops trusting its cache while the LISTEN connection is down, and catches up when it is back", async () => {
+    const onA = await tokenContext(a, { user: "a", role: "maintainer" });
+    const onB: ServiceContext = { ...onA, deps: b };
+    const anonB = anonymous(b);
+    await publishPackage({
+      ctx: onA,
+      input: { name: "@acme/flip", body: publishBody("@acme/flip", "1.0.0", { access: "public" }) },
+    });
+    await settle(b);
+    await versionsOf(anonB, "@acme/flip");
+    expect(b.packageCache.getMeta("@acme/flip")).toMatchObject({ access: "public" });
+
+    const url = new URL(shared.url);
+    const dbName = url.pathname.slice(1);
+    const admin = postgres(process.env.DATABASE_URL ?? "", { max: 1, onnotice: () => {} });
+    try {
+      // No new connection may reach the database, then the LISTEN connections are cut: the
+      // listeners cannot come back until connections are allowed again.
+      await admin.unsafe(`alter database ${dbName} allow_connections false`);
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity
+                  where datname = ${dbName} and application_name = 'packr-listen'`;
+      const cut = Date.now();
+      while (b.packageCache.getMeta("@acme/flip") !== undefined && Date.now() - cut < 2_000) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // Made private on A while B hears nothing: B must not serve its cached "public".
+      await setPackageAccess({
+        ctx: onA,
+        input: { name: "@acme/flip", body: { access: "restricted" } },
+      });
+      await expect(versionsOf(anonB, "@acme/flip")).rejects.toMatchObject({ status: 401 });
+      expect(b.packageCache.getMeta("@acme/flip")).toBeUndefined();
+    } finally {
+      await admin.unsafe(`alter database ${dbName} allow_connections true`);
+      await admin.end();
+    }
+    // Back within the backoff (at most 5 s): B caches again and hears A's next change.
+    const back = Date.now();
+    for (;;) {
+      await versionsOf(onB, "@acme/flip");
+      if (b.packageCache.getMeta("@acme/flip") !== undefined) break;
+      expect(Date.now() - back).toBeLessThan(10_000);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await setPackageAccess({ ctx: onA, input: { name: "@acme/flip", body: { access: "public" } } });
+    const heard = Date.now();
+    while (b.packageCache.getMeta("@acme/flip") !== undefined && Date.now() - heard < 2_000) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await versionsOf(anonB, "@acme/flip")).toEqual(["1.0.0"]);
   });
 });

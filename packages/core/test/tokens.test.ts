@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TokenService } from "../src/auth/tokens.ts";
 import { createTestDeps, type TestDeps, tokenContext } from "../src/testing/index.ts";
+import { TokenService } from "../src/tokens/token-service.ts";
 
 describe("TokenService", () => {
   let deps: TestDeps;

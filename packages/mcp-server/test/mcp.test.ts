@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -6,12 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BootedRegistry, bootRegistry } from "../../agent-sdk/test/boot-registry.ts";
 
 const DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const BIN = path.join(DIR, "src", "bin.ts");
+// The built bin (turbo builds it before this suite), run with plain node from the checkout: what
+// an MCP client configured with `node /path/to/dist/bin.js` starts.
+const BIN = path.join(DIR, "dist", "bin.js");
 
 async function connect(env: Record<string, string>): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ["--import", "tsx", BIN],
+    args: [BIN],
     cwd: DIR,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stderr: "pipe",
@@ -61,6 +64,9 @@ describe("packr-mcp over stdio, driven by the MCP SDK's client", () => {
       expect(t.description?.length, t.name).toBeGreaterThan(30);
       expect(t.inputSchema.type).toBe("object");
     }
+    // The bundled bin names its own version (from package.json) in the MCP handshake.
+    const { version } = JSON.parse(readFileSync(path.join(DIR, "package.json"), "utf8"));
+    expect(withToken.getServerVersion()).toEqual({ name: "packr", version });
     const info = tools.find((t) => t.name === "packr_package_info");
     expect(info?.inputSchema.required).toEqual(["name"]);
   });

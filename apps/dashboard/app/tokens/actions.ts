@@ -15,7 +15,8 @@ const CreateTokenForm = z.object({
   name: z.string().trim().min(1, "Give the token a name.").max(100),
   role: z.enum(["ci-readonly", "ci-publish", "maintainer", "admin"]),
   scopes: z.string().max(2000),
-  expiresInDays: z.string(),
+  /** A duration from the form's choices (`15m`, `30d`); the registry checks its range. */
+  expiresIn: z.string().max(20),
   kind: z.enum(["ci", "personal"]),
 });
 
@@ -37,7 +38,6 @@ export async function createToken(
     .split(/[\s,]+/)
     .map((s) => s.trim())
     .filter(Boolean);
-  const days = f.expiresInDays === "" ? undefined : Number(f.expiresInDays);
   const res = await callRegistry<{ token: string; name: string; role: string }>(
     "/api/v1/admin/tokens",
     {
@@ -48,7 +48,7 @@ export async function createToken(
         role: f.role,
         kind: f.kind,
         ...(scopes.length > 0 ? { scopes } : {}),
-        ...(days === undefined ? {} : { expiresInDays: days }),
+        ...(f.expiresIn === "" ? {} : { expiresIn: f.expiresIn }),
       },
     },
   );

@@ -2,6 +2,7 @@
 
 import { useActionState, useState } from "react";
 import { type CreateTokenState, createToken } from "./actions.ts";
+import type { ExpiryChoice } from "./expiry-choices.ts";
 
 const ROLES = [
   { id: "ci-readonly", label: "ci-readonly — install only" },
@@ -10,7 +11,11 @@ const ROLES = [
   { id: "admin", label: "admin — everything" },
 ];
 
-export function CreateTokenForm() {
+export function CreateTokenForm({
+  expiry,
+}: {
+  expiry: { choices: ExpiryChoice[]; selected: string };
+}) {
   const [state, action, pending] = useActionState<CreateTokenState, FormData>(createToken, {
     kind: "idle",
   });
@@ -57,13 +62,13 @@ export function CreateTokenForm() {
             <input id="scopes" name="scopes" placeholder="@acme, @acme-tools" />
           </div>
           <div>
-            <label htmlFor="expiresInDays">Expires</label>
-            <select id="expiresInDays" name="expiresInDays" defaultValue="90">
-              <option value="7">in 7 days</option>
-              <option value="30">in 30 days</option>
-              <option value="90">in 90 days</option>
-              <option value="365">in a year</option>
-              <option value="">never</option>
+            <label htmlFor="expiresIn">Expires</label>
+            <select id="expiresIn" name="expiresIn" defaultValue={expiry.selected}>
+              {expiry.choices.map((c) => (
+                <option key={c.value} value={c.value}>
+                  {c.label}
+                </option>
+              ))}
             </select>
           </div>
         </div>

@@ -1,6 +1,8 @@
+import { getSettings } from "../../src/server/config.ts";
 import { callRegistry } from "../../src/server/registry.ts";
 import { requireUser } from "../../src/server/session.ts";
 import { CreateTokenForm } from "./create-token-form.tsx";
+import { expiryChoices } from "./expiry-choices.ts";
 import { RevokeButton } from "./revoke-button.tsx";
 
 export const dynamic = "force-dynamic";
@@ -18,15 +20,19 @@ type TokenRow = {
 };
 
 const day = (iso: string | null) => (iso ? new Date(iso).toISOString().slice(0, 10) : "—");
+/** Expiry to the minute (UTC): a CI token may live 15 minutes. */
+const minute = (iso: string | null) =>
+  iso ? new Date(iso).toISOString().slice(0, 16).replace("T", " ").concat(" UTC") : "—";
 
 export default async function TokensPage() {
   const { session } = await requireUser("/tokens");
   const list = await callRegistry<{ tokens: TokenRow[] }>("/api/v1/admin/tokens", { session });
   const tokens = list.ok ? list.data.tokens : [];
+  const { tokenTtl } = await getSettings();
   return (
     <main>
       <h1>Tokens</h1>
-      <CreateTokenForm />
+      <CreateTokenForm expiry={expiryChoices(tokenTtl)} />
       <div className="card">
         <h2>Your tokens</h2>
         {list.ok ? null : (
@@ -60,7 +66,7 @@ export default async function TokensPage() {
                   <td>{t.scopes.length > 0 ? t.scopes.join(", ") : "all"}</td>
                   <td>{day(t.createdAt)}</td>
                   <td>{day(t.lastUsedAt)}</td>
-                  <td>{day(t.expiresAt)}</td>
+                  <td>{minute(t.expiresAt)}</td>
                   <td>
                     {t.revokedAt ? (
                       <span className="muted">revoked {day(t.revokedAt)}</span>

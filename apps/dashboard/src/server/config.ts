@@ -10,6 +10,8 @@ export type DashboardSettings = DashboardConfig & {
   sessionSecret: string;
   /** https dashboards get `Secure` cookies. */
   secureCookies: boolean;
+  /** PACKR_TOKEN_MIN_TTL..PACKR_TOKEN_MAX_TTL (ms): the expiries the token form offers. */
+  tokenTtl: { minMs: number; maxMs: number };
 };
 
 let settings: Promise<DashboardSettings> | undefined;
@@ -22,12 +24,14 @@ let settings: Promise<DashboardSettings> | undefined;
 export function getSettings(): Promise<DashboardSettings> {
   settings ??= (async () => {
     const dashboard = loadDashboardConfig(process.env);
-    const secrets = await resolveSecrets(loadConfig(process.env));
+    const registryConfig = loadConfig(process.env);
+    const secrets = await resolveSecrets(registryConfig);
     return {
       ...dashboard,
       internalApiSecret: secrets.internalApi,
       sessionSecret: secrets.session,
       secureCookies: dashboard.dashboardUrl.startsWith("https:"),
+      tokenTtl: registryConfig.tokenTtl,
     };
   })();
   return settings;

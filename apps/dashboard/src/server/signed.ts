@@ -33,10 +33,24 @@ function mac(secret: string, purpose: string, body: string): string {
   return createHmac("sha256", secret).update(`${purpose}\n${body}`).digest("base64url");
 }
 
-/** Only same-site paths may be a post-sign-in destination (no open redirects). */
+/**
+ * Only same-origin paths may be a post-sign-in destination (no open redirects). Browsers strip
+ * tab, CR and LF from URLs and read `\\` as `/`, so `/\t/evil.com` and `/\\evil.com` would become
+ * `//evil.com`: anything with a control character, whitespace or backslash is refused, and what is
+ * left must resolve to this origin.
+ */
 export function safeNext(next: string | null | undefined, fallback = "/tokens"): string {
-  if (!next?.startsWith("/") || next.startsWith("//") || next.includes("\\")) {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (!next?.startsWith("/") || next.startsWith("//") || /[\x00-\x20\x7f\\]/.test(next)) {
     return fallback;
   }
-  return next;
+  const origin = "http://packr.invalid";
+  try {
+    const url = new URL(next, origin);
+    const path = `${url.pathname}${url.search}${url.hash}`;
+    // Dot segments can fold into `//` (`/.//evil.com`): check what it resolved to, again.
+    return url.origin === origin && !path.startsWith("//") ? path : fallback;
+  } catch {
+    return fallback;
+  }
 }

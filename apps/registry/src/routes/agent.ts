@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import * as S from "@packr/agent/schemas";
+import * as S from "@packr/agent-schemas";
 import {
   comparePackages,
   getAgentPackage,

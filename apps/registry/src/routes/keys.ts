@@ -1,7 +1,12 @@
+import { listSigningKeys } from "@packr/core";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 
-/** The registry's signing key, which `npm audit signatures` fetches to verify `dist.signatures`. */
-export const keys = new Hono<AppEnv>().get("/-/npm/v1/keys", (c) =>
-  c.json({ keys: [c.get("runtime").deps.signer.key] }),
+/**
+ * Every key that signs versions here, which `npm audit signatures` fetches to verify
+ * `dist.signatures`: this instance's and every other instance's, retired ones with `expires`.
+ * One small query; npm asks once per audit.
+ */
+export const keys = new Hono<AppEnv>().get("/-/npm/v1/keys", async (c) =>
+  c.json({ keys: await listSigningKeys(c.get("runtime").deps.db) }),
 );

@@ -115,13 +115,14 @@ async function writeRoute(c: Context<AppEnv>, target: PackagePath): Promise<Resp
 async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Response> {
   const abbreviated = (c.req.header("accept") ?? "").includes(ABBREVIATED);
   const doc = await getPackument({ ctx: c.get("ctx"), input: { name, abbreviated } });
+  const shared = sharedCacheable(c, doc.access);
   // A plain object, not `Headers`: the server adapter writes it out as is (a `Headers` costs a
   // validated copy per header, twice); this is the hottest response of the registry.
   const headers: Record<string, string> = {
     "Content-Type": abbreviated ? ABBREVIATED : "application/json",
     ETag: doc.etag,
     "Last-Modified": doc.modifiedAt.toUTCString(),
-    "Cache-Control": doc.access === "public" ? "no-cache" : "private, no-cache",
+    "Cache-Control": shared ? "no-cache" : "private, no-cache",
     Vary: "Accept, Accept-Encoding, Authorization",
   };
   if (doc.stale) {
@@ -135,7 +136,7 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
   // every client so.
   if (doc.notice) {
     headers["npm-notice"] = headerText(doc.notice);
-    headers["Cache-Control"] = doc.access === "public" ? "no-store" : "private, no-store";
+    headers["Cache-Control"] = shared ? "no-store" : "private, no-store";
   }
   const ifNoneMatch = c.req.header("if-none-match");
   if (ifNoneMatch?.split(",").some((t) => t.trim() === doc.etag || t.trim() === "*")) {
@@ -171,10 +172,9 @@ async function tarballResponse(
     "Content-Type": "application/octet-stream",
     "Content-Length": String(result.size),
     // The bytes behind a name@version never change (a version is immutable, and never reused).
-    "Cache-Control":
-      result.access === "public"
-        ? "public, max-age=31536000, immutable"
-        : "private, max-age=31536000, immutable",
+    "Cache-Control": sharedCacheable(c, result.access)
+      ? "public, max-age=31536000, immutable"
+      : "private, max-age=31536000, immutable",
   };
   if (c.req.method === "HEAD") {
     if (result.body instanceof ReadableStream) await result.body.cancel();
@@ -182,3 +182,11 @@ async function tarballResponse(
   }
   return new Response(result.body, { status: 200, headers });
 }
+
+/**
+ * Whether a shared cache (a CDN, a corporate proxy) may keep this answer for everyone: only a
+ * public package on a registry that strangers may read. A private-by-login registry marks every
+ * answer `private`, or a cache in front of it would hand its public packages to strangers.
+ */
+const sharedCacheable = (c: Context<AppEnv>, access: "public" | "restricted"): boolean =>
+  access === "public" && !c.get("runtime").config.readRequiresAuth;

@@ -36,15 +36,18 @@ const Listed = z.object({
   ),
 });
 
-/** `30d`, `30` (days) or `12w` → whole days; what the admin API's `expiresInDays` takes. */
-export function parseExpiry(value: string): number {
-  const m = /^(\d+)\s*(d|w|y)?$/i.exec(value.trim());
+/**
+ * `--expires` → the admin API's `expiresIn` duration: `15m`, `2h`, `30d` pass as they are; `12w`,
+ * `1y` and a bare number (days, as this flag always took) become days. The registry checks the range.
+ */
+export function parseExpiry(value: string): string {
+  const m = /^(\d+)\s*(ms|s|m|h|d|w|y)?$/i.exec(value.trim());
   const n = m?.[1] ? Number(m[1]) : Number.NaN;
   if (!m || !Number.isSafeInteger(n) || n <= 0) {
-    throw usageError(`--expires takes a number of days such as 30d, 12w or 1y, got "${value}".`);
+    throw usageError(`--expires takes a lifetime such as 15m, 2h, 30d, 12w or 1y, got "${value}".`);
   }
   const unit = (m[2] ?? "d").toLowerCase();
-  return unit === "w" ? n * 7 : unit === "y" ? n * 365 : n;
+  return unit === "w" ? `${n * 7}d` : unit === "y" ? `${n * 365}d` : `${n}${unit}`;
 }
 
 /** `@myorg` or `myorg` → `@myorg`; refuses what cannot be an npm scope. */
@@ -78,7 +81,7 @@ export function registerToken(program: Command, ctx: CliContext): void {
       new Option("--role <role>", "what the token may do").choices(ROLES).makeOptionMandatory(),
     )
     .option("--scope <scope>", "restrict publishing to a scope (repeatable)", collect, [])
-    .option("--expires <days>", "lifetime, e.g. 30d, 12w, 1y")
+    .option("--expires <duration>", "lifetime, e.g. 15m, 2h, 30d (a bare number is days)")
     .addOption(
       new Option("--kind <kind>", "ci (for machines) or personal").choices(["ci", "personal"]),
     )
@@ -86,6 +89,7 @@ export function registerToken(program: Command, ctx: CliContext): void {
       "after",
       examples([
         "packr-cli token create github-actions --role ci-publish --scope @myorg --expires 90d",
+        "packr-cli token create deploy-job-42 --role ci-publish --expires 15m",
         "packr-cli token create laptop --role maintainer --kind personal",
         "packr-cli token create readonly --role ci-readonly --json | jq -r .token",
       ]),
@@ -102,7 +106,7 @@ export function registerToken(program: Command, ctx: CliContext): void {
           throw usageError("The token name must be 1 to 100 characters.");
         }
         const scopes = opts.scope.map((s) => parseScope(s));
-        const expiresInDays = opts.expires === undefined ? undefined : parseExpiry(opts.expires);
+        const expiresIn = opts.expires === undefined ? undefined : parseExpiry(opts.expires);
         const settings = await scope.settings();
         if (!settings.token) throw notLoggedIn(settings.registry);
         const a = await scope.client(settings).request("POST", "/api/v1/admin/tokens", {
@@ -110,7 +114,7 @@ export function registerToken(program: Command, ctx: CliContext): void {
             name,
             role: opts.role,
             ...(scopes.length > 0 ? { scopes } : {}),
-            ...(expiresInDays === undefined ? {} : { expiresInDays }),
+            ...(expiresIn === undefined ? {} : { expiresIn }),
             ...(opts.kind ? { kind: opts.kind } : {}),
           },
         });
@@ -169,7 +173,7 @@ export function registerToken(program: Command, ctx: CliContext): void {
                 t.kind ?? "-",
                 day(t.createdAt),
                 day(t.lastUsedAt),
-                day(t.expiresAt),
+                minute(t.expiresAt),
                 t.revokedAt
                   ? out.c.red("revoked")
                   : t.expiresAt && Date.parse(t.expiresAt) < Date.now()
@@ -201,3 +205,6 @@ export function registerToken(program: Command, ctx: CliContext): void {
 }
 
 const day = (iso: string | null | undefined): string => (iso ? iso.slice(0, 10) : "-");
+/** Expiry to the minute (UTC): a CI token may live minutes. */
+const minute = (iso: string | null | undefined): string =>
+  iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : "-";

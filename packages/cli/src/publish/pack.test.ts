@@ -14,12 +14,14 @@ describe("splitTrailingJson", () => {
 });
 
 describe("flag parsers", () => {
-  it("--expires takes days, weeks, years", () => {
-    expect(parseExpiry("30d")).toBe(30);
-    expect(parseExpiry("30")).toBe(30);
-    expect(parseExpiry("2w")).toBe(14);
-    expect(parseExpiry("1y")).toBe(365);
-    for (const bad of ["0", "-1d", "soon", "1.5d", "3h"])
+  it("--expires takes a duration; weeks, years and a bare number become days", () => {
+    expect(parseExpiry("15m")).toBe("15m");
+    expect(parseExpiry("3h")).toBe("3h");
+    expect(parseExpiry("30d")).toBe("30d");
+    expect(parseExpiry("30")).toBe("30d");
+    expect(parseExpiry("2w")).toBe("14d");
+    expect(parseExpiry("1y")).toBe("365d");
+    for (const bad of ["0", "-1d", "soon", "1.5d", "15 minutes"])
       expect(() => parseExpiry(bad)).toThrow(/--expires/);
   });
 

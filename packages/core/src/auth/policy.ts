@@ -1,7 +1,7 @@
-import type { Actor, TokenActor } from "../context.ts";
 import { PackrError } from "../errors.ts";
 import type { PackageName } from "../packages/names.ts";
 import { normalizeScope } from "../packages/names.ts";
+import type { Actor, TokenActor } from "./actor.ts";
 import type { Permission } from "./roles.ts";
 
 /** The caller as a token holder, or the reason they are not one (401). */

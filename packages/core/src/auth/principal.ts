@@ -1,5 +1,5 @@
-import type { Actor, TokenKind } from "../context.ts";
 import { PackrError } from "../errors.ts";
+import type { Actor, TokenKind } from "./actor.ts";
 import { requireToken } from "./policy.ts";
 import { type Permission, ROLE_PERMISSIONS, type Role } from "./roles.ts";
 

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.ts";
+import { describeDuration, parseDuration } from "./duration.ts";
 import { resolveSecrets } from "./secrets.ts";
 
 describe("loadConfig", () => {
@@ -37,6 +38,18 @@ describe("loadConfig", () => {
     });
     expect(config.maxBodySize).toBe(1024 ** 3);
     expect(config.publicUrl).toBe("https://npm.example.com");
+  });
+
+  it("keeps reads open unless PACKR_READ_REQUIRES_AUTH turns private-by-login on", () => {
+    expect(loadConfig({}).readRequiresAuth).toBe(false);
+    expect(loadConfig({ PACKR_READ_REQUIRES_AUTH: "" }).readRequiresAuth).toBe(false);
+    expect(loadConfig({ PACKR_READ_REQUIRES_AUTH: "false" }).readRequiresAuth).toBe(false);
+    expect(loadConfig({ PACKR_READ_REQUIRES_AUTH: "true" }).readRequiresAuth).toBe(true);
+    expect(loadConfig({ PACKR_READ_REQUIRES_AUTH: "1" }).readRequiresAuth).toBe(true);
+    // A typo must not silently leave a private registry open.
+    expect(() => loadConfig({ PACKR_READ_REQUIRES_AUTH: "ture" })).toThrow(
+      /PACKR_READ_REQUIRES_AUTH/,
+    );
   });
 
   it("names every bad variable at once", () => {
@@ -93,7 +106,8 @@ describe("uplink configuration", () => {
       timeoutMs: 1500,
     });
     expect(config.privateScopes).toEqual(["acme", "corp"]);
-    expect(loadConfig({ PACKR_UPLINK_MAX_AGE: "30" }).uplink?.maxAgeMs).toBe(30_000);
+    // DESIGN §10: a bare number is milliseconds.
+    expect(loadConfig({ PACKR_UPLINK_MAX_AGE: "30000" }).uplink?.maxAgeMs).toBe(30_000);
   });
 
   it("refuses a bad uplink URL, duration or scope, naming the variable", () => {
@@ -101,5 +115,41 @@ describe("uplink configuration", () => {
     expect(() => loadConfig({ PACKR_UPLINK_URL: "not a url" })).toThrow(/PACKR_UPLINK_URL/);
     expect(() => loadConfig({ PACKR_UPLINK_MAX_AGE: "soon" })).toThrow(/PACKR_UPLINK_MAX_AGE/);
     expect(() => loadConfig({ PACKR_PRIVATE_SCOPES: "@a/b" })).toThrow(/PACKR_PRIVATE_SCOPES/);
+  });
+});
+
+describe("token expiry range", () => {
+  it("defaults to 5 minutes to 90 days and reads both settings as durations", () => {
+    expect(loadConfig({}).tokenTtl).toEqual({ minMs: 300_000, maxMs: 90 * 86_400_000 });
+    expect(loadConfig({ PACKR_TOKEN_MIN_TTL: "1s", PACKR_TOKEN_MAX_TTL: "2h" }).tokenTtl).toEqual({
+      minMs: 1000,
+      maxMs: 7_200_000,
+    });
+    expect(loadConfig({ PACKR_TOKEN_MIN_TTL: "90000" }).tokenTtl.minMs).toBe(90_000);
+  });
+
+  it("refuses a malformed, sub-second or inverted range, naming the variable", () => {
+    expect(() => loadConfig({ PACKR_TOKEN_MAX_TTL: "a week" })).toThrow(/PACKR_TOKEN_MAX_TTL/);
+    expect(() => loadConfig({ PACKR_TOKEN_MIN_TTL: "500ms" })).toThrow(/PACKR_TOKEN_MIN_TTL/);
+    expect(() => loadConfig({ PACKR_TOKEN_MIN_TTL: "2d", PACKR_TOKEN_MAX_TTL: "1d" })).toThrow(
+      /PACKR_TOKEN_MIN_TTL/,
+    );
+  });
+});
+
+describe("parseDuration / describeDuration", () => {
+  it("reads a number with a unit; a bare number is milliseconds", () => {
+    expect(["500ms", "30s", "15m", "2h", "7d", "250", " 3 H "].map(parseDuration)).toEqual([
+      500, 30_000, 900_000, 7_200_000, 604_800_000, 250, 10_800_000,
+    ]);
+    for (const bad of ["", "soon", "1.5h", "-5m", "5 minutes", "15mm", "1w", "9".repeat(20)]) {
+      expect(parseDuration(bad), bad).toBeNull();
+    }
+  });
+
+  it("names a duration in its largest whole unit", () => {
+    expect([300_000, 90 * 86_400_000, 3_600_000, 1000, 90_000, 1500].map(describeDuration)).toEqual(
+      ["5 minutes", "90 days", "1 hour", "1 second", "90 seconds", "1500 ms"],
+    );
   });
 });

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseDuration } from "./duration.ts";
 
 const flag = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -28,22 +29,22 @@ const bytes = (fallback: number) =>
       return Number(m[1]) * unit;
     });
 
+/** A duration setting in milliseconds (see duration.ts: `30s`, `15m`, `7d`; bare = ms). */
 const duration = (fallback: number) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === "") return fallback;
-      const m = /^(\d+)\s*(ms|s|m|h)?$/i.exec(v.trim());
-      if (!m?.[1]) {
+      const ms = parseDuration(v);
+      if (ms === null) {
         ctx.addIssue({
           code: "custom",
-          message: `expected a duration such as 30s or 5m, got "${v}"`,
+          message: `expected a duration such as 500ms, 30s, 15m, 2h or 7d, got "${v}"`,
         });
         return z.NEVER;
       }
-      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s").toLowerCase() as "s"];
-      return Number(m[1]) * unit;
+      return ms;
     });
 
 export const DEFAULT_UPLINK_URL = "https://registry.npmjs.org";
@@ -102,8 +103,13 @@ const EnvSchema = z.object({
   PACKR_DASHBOARD_URL: optionalString.pipe(z.url().optional()),
   /** Honour X-Forwarded-For for client addresses (rate limits, audit): only behind a proxy you run. */
   PACKR_TRUST_PROXY: flag,
+  /** Private by login: every request but health and signing in needs a token or a session. */
+  PACKR_READ_REQUIRES_AUTH: flag,
   PACKR_DEVICE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(60).default(5),
   PACKR_DEVICE_CODE_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
+  /** The shortest and longest expiry a new token may ask for. */
+  PACKR_TOKEN_MIN_TTL: duration(5 * 60_000),
+  PACKR_TOKEN_MAX_TTL: duration(90 * 86_400_000),
   DATABASE_URL: optionalString,
   S3_BUCKET: optionalString,
   S3_ENDPOINT: optionalString,
@@ -121,6 +127,8 @@ const EnvSchema = z.object({
   PACKR_UPLINK_MAX_AGE: duration(120_000),
   PACKR_UPLINK_TIMEOUT: duration(10_000),
   PACKR_PRIVATE_SCOPES: scopeList,
+  /** Where the packed tarballs of Packr's own clients are (default: the checkout's packages/). */
+  PACKR_CLIENTS_DIR: optionalString,
   /** Run committed jobs (analysis, docs) in this process; off when a worker deployment runs them. */
   PACKR_RUN_JOBS: z
     .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -168,8 +176,12 @@ export type Config = {
   /** The dashboard's base URL (device-flow verification page), without a trailing slash. */
   dashboardUrl: string;
   trustProxy: boolean;
+  /** PACKR_READ_REQUIRES_AUTH: anonymous callers get 401 everywhere but health and sign-in. */
+  readRequiresAuth: boolean;
   deviceIntervalSeconds: number;
   deviceCodeTtlSeconds: number;
+  /** The range of expiries a new token may ask for (ms). */
+  tokenTtl: { minMs: number; maxMs: number };
   databaseUrl: string | undefined;
   s3: S3Config | undefined;
   secrets: { jwt?: string; session?: string; internalApi?: string; signingKey?: string };
@@ -177,6 +189,11 @@ export type Config = {
   uplink: UplinkConfig | undefined;
   /** Scopes (without `@`) that are Packr's even before they hold a package: never looked up upstream. */
   privateScopes: string[];
+  /**
+   * Where the registry finds the tarballs of its own clients to publish at start (`*.tgz` in it
+   * and in each of its packages' `.pack/`); undefined: the checkout's `packages/` (the app resolves it).
+   */
+  clientsDir: string | undefined;
   runJobs: boolean;
   /** Worker threads `version.analyze` derives its results on (0: inline, on the request thread). */
   analysisThreads: number;
@@ -196,6 +213,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  // A token's expiry is signed in whole seconds, so a shorter minimum could not be honoured.
+  if (e.PACKR_TOKEN_MIN_TTL < 1000 || e.PACKR_TOKEN_MIN_TTL > e.PACKR_TOKEN_MAX_TTL) {
+    throw new Error(
+      "Invalid configuration:\n  PACKR_TOKEN_MIN_TTL: must be at least 1s and no longer than PACKR_TOKEN_MAX_TTL",
+    );
+  }
   const secrets: Config["secrets"] = {};
   if (e.JWT_SECRET) secrets.jwt = e.JWT_SECRET;
   if (e.SESSION_SECRET) secrets.session = e.SESSION_SECRET;
@@ -213,8 +236,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.PACKR_LOG_LEVEL,
     dashboardUrl: (e.PACKR_DASHBOARD_URL ?? "http://localhost:3000").replace(/\/+$/, ""),
     trustProxy: e.PACKR_TRUST_PROXY,
+    readRequiresAuth: e.PACKR_READ_REQUIRES_AUTH,
     deviceIntervalSeconds: e.PACKR_DEVICE_INTERVAL_SECONDS,
     deviceCodeTtlSeconds: e.PACKR_DEVICE_CODE_TTL_SECONDS,
+    tokenTtl: { minMs: e.PACKR_TOKEN_MIN_TTL, maxMs: e.PACKR_TOKEN_MAX_TTL },
     databaseUrl: e.DATABASE_URL,
     s3: e.S3_BUCKET
       ? {
@@ -236,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined,
     privateScopes: e.PACKR_PRIVATE_SCOPES,
+    clientsDir: e.PACKR_CLIENTS_DIR ? path.resolve(e.PACKR_CLIENTS_DIR) : undefined,
     runJobs: e.PACKR_RUN_JOBS,
     analysisThreads: e.PACKR_ANALYSIS_THREADS,
     downloadsFlushMs: e.PACKR_DOWNLOADS_FLUSH_SECONDS * 1000,

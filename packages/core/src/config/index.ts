@@ -2,5 +2,6 @@
 // secrets without bundling the database drivers and blob stores behind `@packr/core`.
 export type { Config, DashboardConfig, OAuthClientConfig, S3Config } from "./config.ts";
 export { loadConfig, loadDashboardConfig } from "./config.ts";
+export { describeDuration, parseDuration } from "./duration.ts";
 export type { Secrets } from "./secrets.ts";
 export { resolveSecrets } from "./secrets.ts";

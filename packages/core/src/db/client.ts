@@ -23,15 +23,21 @@ export type DatabaseHandle = {
   db: Database;
   driver: "pglite" | "postgres";
   /**
-   * Subscribe to a NOTIFY channel. `onListening` runs each time the subscription is (re)established:
-   * anything cached from notifications must be dropped then, since some may have been missed.
+   * Subscribe to a NOTIFY channel. Resolves once subscribed (the first time).
    */
-  listen(
-    channel: string,
-    onNotify: (payload: string) => void,
-    onListening: () => void,
-  ): Promise<void>;
+  listen(channel: string, handlers: ListenHandlers): Promise<void>;
   close(): Promise<void>;
+};
+
+export type ListenHandlers = {
+  onNotify(payload: string): void;
+  /**
+   * The subscription is (re)established: anything cached from notifications must be dropped now,
+   * since some may have been missed while it was down.
+   */
+  onListening(): void;
+  /** The subscription is down: notifications are not arriving, so stop trusting caches built on them. */
+  onLost?(): void;
 };
 
 const MIGRATIONS = fileURLToPath(new URL("../../drizzle", import.meta.url));
@@ -52,15 +58,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       onnotice: () => {},
     });
     const db = drizzlePostgres(client, { schema }) as unknown as Database;
+    const listeners: Listener[] = [];
     return {
       db,
       driver: "postgres",
-      async listen(channel, onNotify, onListening) {
-        // postgres-js keeps a dedicated connection for LISTEN and re-subscribes after it drops,
-        // calling onlisten every time.
-        await client.listen(channel, onNotify, onListening);
+      async listen(channel, handlers) {
+        const listener = new Listener(options.url, channel, handlers);
+        listeners.push(listener);
+        await listener.start();
       },
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        await Promise.all(listeners.map((l) => l.stop()));
+        await client.end({ timeout: 5 });
+      },
     };
   }
   if (options.dataDir) await mkdir(path.dirname(options.dataDir), { recursive: true });
@@ -73,9 +83,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   return {
     db: pdb as unknown as Database,
     driver: "pglite",
-    async listen(channel, onNotify, onListening) {
-      await client.listen(channel, onNotify);
-      onListening();
+    async listen(channel, handlers) {
+      // In-process: notifications cannot be lost, so the subscription never drops.
+      await client.listen(channel, handlers.onNotify);
+      handlers.onListening();
     },
     close: () => client.close(),
   };
@@ -89,5 +100,86 @@ async function migratePostgresLocked(url: string): Promise<void> {
     await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
   } finally {
     await client.end({ timeout: 5 });
+  }
+}
+
+/**
+ * One LISTEN on its own connection, kept up for the life of the process. postgres-js's own
+ * `listen` re-subscribes once after a drop and, if that attempt fails, never again and without a
+ * word, leaving caches trusting notifications that no longer come. Here a drop is reported at once
+ * (`onLost`), and the subscription is retried with backoff (100 ms doubling to 5 s) until it is
+ * back (`onListening`).
+ */
+class Listener {
+  private sql: postgres.Sql | undefined;
+  private stopped = false;
+  private retryMs = 100;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly channel: string,
+    private readonly handlers: ListenHandlers,
+  ) {}
+
+  /** Subscribe; the first attempt's failure is the caller's (a start with no database fails). */
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    await this.sql?.end({ timeout: 1 }).catch(() => {});
+  }
+
+  private async connect(): Promise<void> {
+    const options = {
+      max: 1,
+      idle_timeout: 0,
+      max_lifetime: null,
+      fetch_types: false,
+      onnotice: () => {},
+      connection: { application_name: "packr-listen" },
+      // Both are postgres-js options its types leave out (its own `listen` is built on them).
+      onnotify: (channel: string, payload: string) => {
+        if (channel === this.channel) this.handlers.onNotify(payload);
+      },
+      onclose: (): void => this.dropped(sql),
+    };
+    const sql: postgres.Sql = postgres(
+      this.url,
+      options as postgres.Options<Record<string, never>>,
+    );
+    this.sql = sql;
+    await sql`listen ${sql(this.channel)}`;
+    if (this.sql !== sql) return;
+    this.retryMs = 100;
+    this.handlers.onListening();
+  }
+
+  private dropped(sql: postgres.Sql): void {
+    if (this.stopped || this.sql !== sql) return;
+    this.sql = undefined;
+    this.handlers.onLost?.();
+    void sql.end({ timeout: 0 }).catch(() => {});
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retry) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, 5_000);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (this.stopped) return;
+      this.connect().catch(() => {
+        const failed = this.sql;
+        this.sql = undefined;
+        void failed?.end({ timeout: 0 }).catch(() => {});
+        this.scheduleRetry();
+      });
+    }, delay);
+    this.retry.unref();
   }
 }

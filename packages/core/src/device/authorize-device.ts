@@ -3,9 +3,8 @@ import { z } from "zod";
 import { RATE_LIMITS } from "../auth/rate-limiter.ts";
 import type { ServiceContext } from "../context.ts";
 import { deviceCodes } from "../db/schema/index.ts";
-import { PackrError } from "../errors.ts";
+import { describeIssues, PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { describeIssues } from "../tokens/create-token.ts";
 import { hashDeviceCode, newDeviceCode, newUserCode } from "./user-code.ts";
 
 export const AuthorizeDeviceInput = z.object({

@@ -1,14 +1,18 @@
-import { and, asc, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { outbox } from "../db/schema/index.ts";
 import type { Job, JobSink } from "./job-runner.ts";
 
 export type RelayOptions = {
-  /** How long a claimed job is ours; a relay that dies holding it lets another take it after this. */
+  /**
+   * How long a claimed job is ours without news from us. The lease is per job and renewed every
+   * third of it while the job runs, so a long job is never taken twice at once, while a relay that
+   * dies holding one lets another take it this long after its last renewal.
+   */
   leaseMs?: number;
   /** Poll interval when no NOTIFY arrives (jobs due later, missed notifications). */
   pollMs?: number;
-  /** Rows claimed per round. */
+  /** Jobs run per round (each claimed when its turn comes, so none waits out a lease in a queue). */
   batchSize?: number;
   /** Tries before a job is given up on (kept with processed_at and last_error for inspection). */
   maxAttempts?: number;
@@ -25,7 +29,8 @@ const BACKOFF_MS = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
  * and only then marked processed, so a crash at any point leaves a row that a later round — of
  * this process after a restart, or of another instance — claims again. Delivery is therefore at
  * least once; handlers are idempotent. Claims use `FOR UPDATE SKIP LOCKED`, so many instances can
- * relay the same table without running a job twice at once.
+ * relay the same table without running a job twice at once; the lease is renewed while a job
+ * runs, so no job is claimed again while it is running.
  */
 export class OutboxRelay {
   private readonly leaseMs: number;
@@ -43,7 +48,7 @@ export class OutboxRelay {
     private readonly sink: JobSink,
     private readonly options: RelayOptions = {},
   ) {
-    this.leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.leaseMs = options.leaseMs ?? 60_000;
     this.pollMs = options.pollMs ?? 2_000;
     this.batchSize = options.batchSize ?? 20;
     this.maxAttempts = options.maxAttempts ?? 8;
@@ -85,25 +90,62 @@ export class OutboxRelay {
     }
   }
 
-  /** One round: claim due rows and deliver each. Returns how many were claimed. */
+  /** One round: claim due jobs one at a time and deliver each. Returns how many were claimed. */
   async runOnce(): Promise<number> {
-    const jobs = await this.claim();
-    for (const job of jobs) {
+    let claimed = 0;
+    while (claimed < this.batchSize) {
+      const job = await this.claimOne();
+      if (!job) break;
+      claimed++;
+      const lease = this.holdLease(job);
       try {
         await this.sink.deliver(job);
+        lease.stop();
         await this.db
           .update(outbox)
           .set({ processedAt: this.now(), lockedUntil: null, lastError: null })
-          .where(sql`${outbox.id} = ${job.id}`);
+          .where(this.ours(job));
       } catch (err) {
+        lease.stop();
         this.options.onError?.(err, job);
         await this.fail(job, err);
       }
     }
-    return jobs.length;
+    return claimed;
   }
 
-  private async claim(): Promise<Job[]> {
+  /**
+   * The row is still ours while its attempt count is the one our claim set: a relay that claimed
+   * it after our lease ended has counted another attempt, so our renewals and results no longer
+   * touch it (the attempt count is the fencing token).
+   */
+  private ours(job: Job) {
+    return and(eq(outbox.id, job.id), eq(outbox.attempts, job.attempt), isNull(outbox.processedAt));
+  }
+
+  /** Renews the job's lease every third of it until stopped, or until the row is no longer ours. */
+  private holdLease(job: Job): { stop(): void } {
+    const timer = setInterval(
+      () => {
+        void this.db
+          .update(outbox)
+          .set({ lockedUntil: new Date(this.now().getTime() + this.leaseMs) })
+          .where(this.ours(job))
+          .returning({ id: outbox.id })
+          .then(
+            (rows) => {
+              if (rows.length === 0) clearInterval(timer);
+            },
+            (err) => this.options.onError?.(err, job),
+          );
+      },
+      Math.max(1, Math.floor(this.leaseMs / 3)),
+    );
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+
+  private async claimOne(): Promise<Job | undefined> {
     const now = this.now();
     const due = this.db
       .select({ id: outbox.id })
@@ -116,9 +158,9 @@ export class OutboxRelay {
         ),
       )
       .orderBy(asc(outbox.id))
-      .limit(this.batchSize)
+      .limit(1)
       .for("update", { skipLocked: true });
-    const rows = await this.db
+    const [row] = await this.db
       .update(outbox)
       .set({
         lockedUntil: new Date(now.getTime() + this.leaseMs),
@@ -131,9 +173,7 @@ export class OutboxRelay {
         payload: outbox.payload,
         attempts: outbox.attempts,
       });
-    return rows
-      .sort((a, b) => a.id - b.id)
-      .map((r) => ({ id: r.id, topic: r.topic, payload: r.payload, attempt: r.attempts }));
+    return row && { id: row.id, topic: row.topic, payload: row.payload, attempt: row.attempts };
   }
 
   private async fail(job: Job, err: unknown): Promise<void> {
@@ -148,7 +188,7 @@ export class OutboxRelay {
           ? { processedAt: now, lockedUntil: null, lastError: `gave up: ${message}` }
           : { availableAt: new Date(now.getTime() + delay), lockedUntil: null, lastError: message },
       )
-      .where(sql`${outbox.id} = ${job.id}`);
+      .where(this.ours(job));
   }
 
   private schedule(ms: number): void {

@@ -1,4 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
+import semver from "semver";
 import { assertCanRead } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
 import { versions } from "../db/schema/index.ts";
@@ -40,6 +41,8 @@ export async function getTarball(args: {
     );
   if (!input.filename.startsWith(prefix) || !input.filename.endsWith(".tgz")) throw missing();
   const version = input.filename.slice(prefix.length, -".tgz".length);
+  // Only `<name>-<semver>.tgz` can name a tarball: anything else is refused before any lookup.
+  if (semver.valid(version) !== version) throw missing();
 
   const meta = await findPackageMeta(ctx, name.name);
   const uplink = ctx.deps.uplink;
@@ -89,7 +92,7 @@ async function findTarball(
   version: string,
 ): Promise<TarballMeta | null> {
   const cached = ctx.deps.packageCache.getTarball(name, version);
-  if (cached !== undefined) return cached;
+  if (cached) return cached;
   const [row] = await ctx.deps.db
     .select({ key: versions.tarballKey, size: versions.tarballSize, integrity: versions.integrity })
     .from(versions)
@@ -101,6 +104,6 @@ async function findTarball(
       ),
     )
     .limit(1);
-  ctx.deps.packageCache.setTarball(name, version, row ?? null);
+  if (row) ctx.deps.packageCache.setTarball(name, version, row);
   return row ?? null;
 }

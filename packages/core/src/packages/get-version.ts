@@ -25,7 +25,9 @@ export async function getVersionManifest(args: {
     .from(packages)
     .where(eq(packages.name, name.name))
     .limit(1);
-  const spec = decodeURIComponent(input.spec);
+  // The transport hands over the spec already decoded (`%25` is a literal `%`): decoding again
+  // would turn a client's odd spec into a URIError and a 500.
+  const spec = input.spec;
   const uplink = ctx.deps.uplink;
   if (!pkg && uplink && !(await isPrivateName(ctx, uplink, name))) {
     // Rare (no stock client path uses it), so parsing the proxied document here is fine.

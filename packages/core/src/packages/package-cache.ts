@@ -12,7 +12,12 @@ export type PackageMeta = {
 
 export type TarballMeta = { key: string; size: number; integrity: string };
 
-type Entry = { meta: PackageMeta | null; tarballs: Map<string, TarballMeta | null> };
+type Entry = { meta: PackageMeta | null; tarballs: Map<string, TarballMeta>; bytes: number };
+
+/** Rough heap cost of an entry and of one tarball row in it (UTF-16 strings plus object overhead). */
+const entryBytes = (name: string) => 240 + 2 * name.length;
+const tarballBytes = (version: string, t: TarballMeta) =>
+  160 + 2 * (version.length + t.key.length + t.integrity.length);
 
 /** The NOTIFY channel every change to a package is announced on, with the package name as payload. */
 export const PACKAGE_CHANGED = "packr_package_changed";
@@ -36,12 +41,19 @@ export class PackageCache {
    */
   private scopes: Set<string> | null = null;
   private readonly noticedScopes = new Set<string>();
+  private bytes = 0;
 
-  constructor(private readonly maxEntries = 50_000) {}
+  /** Bounded by an estimate of the heap it holds; the least recently cached packages go first. */
+  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+
+  /** The estimated heap held, for tests and metrics. */
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
 
   /** Called when the NOTIFY subscription is (re)established. */
   resume(): void {
-    this.entries.clear();
+    this.clear();
     this.scopes = null;
     this.live = true;
   }
@@ -49,12 +61,31 @@ export class PackageCache {
   /** Called when invalidations can no longer be trusted to arrive. */
   suspend(): void {
     this.live = false;
-    this.entries.clear();
+    this.clear();
     this.scopes = null;
   }
 
-  invalidate(name: string): void {
+  private clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  private drop(name: string): void {
+    const entry = this.entries.get(name);
+    if (!entry) return;
     this.entries.delete(name);
+    this.bytes -= entry.bytes;
+  }
+
+  private evictToBudget(): void {
+    for (const name of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) break;
+      this.drop(name);
+    }
+  }
+
+  invalidate(name: string): void {
+    this.drop(name);
     if (name.startsWith("@")) {
       const scope = name.slice(1, name.indexOf("/")).toLowerCase();
       this.noticedScopes.add(scope);
@@ -81,23 +112,34 @@ export class PackageCache {
 
   setMeta(name: string, meta: PackageMeta | null): void {
     if (!this.live) return;
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
     const entry = this.entries.get(name);
-    if (entry) entry.meta = meta;
-    else this.entries.set(name, { meta, tarballs: new Map() });
+    if (entry) {
+      entry.meta = meta;
+      return;
+    }
+    const bytes = entryBytes(name);
+    this.entries.set(name, { meta, tarballs: new Map(), bytes });
+    this.bytes += bytes;
+    this.evictToBudget();
   }
 
-  getTarball(name: string, version: string): TarballMeta | null | undefined {
+  /** `undefined`: not cached (ask the database). Misses are never cached. */
+  getTarball(name: string, version: string): TarballMeta | undefined {
     return this.live ? this.entries.get(name)?.tarballs.get(version) : undefined;
   }
 
-  /** Only alongside cached metadata: a tarball entry must fall with its package's. */
-  setTarball(name: string, version: string, meta: TarballMeta | null): void {
+  /**
+   * Only alongside cached metadata (a tarball entry must fall with its package's), and only for
+   * versions that exist: caching misses would let anyone grow the cache with made-up versions.
+   */
+  setTarball(name: string, version: string, meta: TarballMeta): void {
     const entry = this.live ? this.entries.get(name) : undefined;
-    if (entry && entry.tarballs.size < 10_000) entry.tarballs.set(version, meta);
+    if (!entry || entry.tarballs.has(version)) return;
+    const bytes = tarballBytes(version, meta);
+    entry.tarballs.set(version, meta);
+    entry.bytes += bytes;
+    this.bytes += bytes;
+    this.evictToBudget();
   }
 }
 

@@ -3,9 +3,8 @@ import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
 import type { ServiceContext, Tx } from "../context.ts";
 import { oauthAccounts, sessions, users } from "../db/schema/index.ts";
-import { PackrError } from "../errors.ts";
+import { describeIssues, PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { describeIssues } from "../tokens/create-token.ts";
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
 

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3Config } from "../config/config.ts";
 import { type LocalS3, startLocalS3 } from "../testing/s3rver.ts";
@@ -133,5 +134,33 @@ describe("S3BlobStore against s3rver", () => {
       const proxied = new S3BlobStore({ ...config, delivery: "proxy" });
       expect(await proxied.downloadUrl(key, "x.tgz")).toBeNull();
     });
+  });
+});
+
+describe("S3BlobStore against a store that accepts and never answers", () => {
+  it("gives up after its idle timeout instead of holding the request forever", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as AddressInfo).port;
+    const store = new S3BlobStore(
+      {
+        bucket: BUCKET,
+        endpoint: `http://127.0.0.1:${port}`,
+        region: "us-east-1",
+        accessKeyId: "k",
+        secretAccessKey: "s",
+        forcePathStyle: true,
+        delivery: "proxy",
+      },
+      { connectMs: 500, idleMs: 500 },
+    );
+    const started = Date.now();
+    await expect(store.get("tarballs/aa/bb/x.tgz")).rejects.toThrow();
+    await expect(store.put("tarballs/aa/bb/x.tgz", Buffer.from("x"))).rejects.toThrow();
+    // Two requests with two attempts each, 500 ms idle limit: far below any default wait.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
   });
 });

@@ -14,14 +14,26 @@ import type { BlobStore } from "./blob-store.ts";
 /** Presigned download URLs live just long enough for a client to follow the redirect. */
 const DOWNLOAD_URL_TTL_SECONDS = 5 * 60;
 
+/**
+ * How long the store may keep a request waiting. A store that accepts connections and then says
+ * nothing would otherwise hold a publish or a tarball GET (and its socket) forever. Idle time,
+ * not whole-request time: a 200 MB tarball may take minutes, but never 30 s without a byte.
+ */
+export const S3_TIMEOUTS = { connectMs: 5_000, idleMs: 30_000 };
+
 /** S3 or any S3-compatible service (MinIO, R2, ...); tarballs can be served by presigned redirect. */
 export class S3BlobStore implements BlobStore {
   readonly kind = "s3" as const;
   private readonly client: S3Client;
 
-  constructor(private readonly config: S3Config) {
+  constructor(
+    private readonly config: S3Config,
+    timeouts: { connectMs: number; idleMs: number } = S3_TIMEOUTS,
+  ) {
     const clientConfig: S3ClientConfig = {
       region: config.region,
+      requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
+      maxAttempts: 2,
       forcePathStyle: config.forcePathStyle,
       // Newer SDKs send CRC checksum headers by default; many S3-compatibles reject them.
       requestChecksumCalculation: "WHEN_REQUIRED",

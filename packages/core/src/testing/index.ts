@@ -6,8 +6,6 @@ import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { RateLimiter } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
-import { SessionSigner } from "../auth/sessions.ts";
-import { TokenService } from "../auth/tokens.ts";
 import type { UplinkConfig } from "../config/config.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
@@ -17,8 +15,11 @@ import { newId } from "../ids.ts";
 import { PACKAGE_CHANGED, PackageCache } from "../packages/package-cache.ts";
 import { PackumentCache } from "../packages/packument-cache.ts";
 import { TarballCache } from "../packages/tarball-cache.ts";
+import { SessionSigner } from "../sessions/session-signer.ts";
 import { RegistrySigner } from "../signing/registry-signer.ts";
+import { registerSigningKey } from "../signing/signing-keys.ts";
 import { FsBlobStore } from "../storage/fs-blob-store.ts";
+import { TokenService } from "../tokens/token-service.ts";
 import { Uplink } from "../uplink/uplink.ts";
 
 /** One key per test process: generating a P-256 key per suite is cheap, but needless. */
@@ -67,6 +68,9 @@ export async function createTestDeps(
     publicUrl?: string;
     /** Embedded database and blobs in this directory, kept on close (restart tests reopen them). */
     persist?: { dir: string };
+    /** The clock every verb and the TokenService read (tests move it instead of waiting). */
+    now?: () => Date;
+    tokenTtl?: { minMs: number; maxMs: number };
   } = {},
 ): Promise<TestDeps> {
   const blobDir = opts.persist?.dir ?? (await mkdtemp(path.join(os.tmpdir(), "packr-core-")));
@@ -81,14 +85,17 @@ export async function createTestDeps(
         dataDir: opts.persist ? path.join(opts.persist.dir, "db") : undefined,
       });
   const downloads = new DownloadCounter(handle.db);
-  const tokens = new TokenService(handle.db, "test-secret-of-enough-length-for-hs256");
+  const now = opts.now ?? (() => new Date());
+  const tokens = new TokenService(handle.db, "test-secret-of-enough-length-for-hs256", now);
   // Wired as the registry wires it, so suites exercise the cached read paths.
+  const signer = new RegistrySigner(TEST_SIGNING_KEY);
+  await registerSigningKey(handle.db, signer.key);
   const packageCache = new PackageCache();
-  await handle.listen(
-    PACKAGE_CHANGED,
-    (name) => packageCache.invalidate(name),
-    () => packageCache.resume(),
-  );
+  await handle.listen(PACKAGE_CHANGED, {
+    onNotify: (name) => packageCache.invalidate(name),
+    onListening: () => packageCache.resume(),
+    onLost: () => packageCache.suspend(),
+  });
   return {
     db: handle.db,
     blobStore: new FsBlobStore(path.join(blobDir, "blobs")),
@@ -96,17 +103,18 @@ export async function createTestDeps(
     packumentCache: new PackumentCache(),
     packageCache,
     tarballCache: new TarballCache(),
-    signer: new RegistrySigner(TEST_SIGNING_KEY),
+    signer,
     uplink: opts.uplink ? new Uplink(opts.uplink, opts.privateScopes) : undefined,
     downloads,
     publicUrl: () => opts.publicUrl ?? "http://registry.test",
-    now: () => new Date(),
+    now,
     sessions: new SessionSigner("test-session-secret"),
     rateLimiter: new RateLimiter(),
     identity: {
       dashboardUrl: "http://dashboard.test",
       deviceIntervalSeconds: 5,
       deviceCodeTtlSeconds: 600,
+      tokenTtl: opts.tokenTtl ?? { minMs: 5 * 60_000, maxMs: 90 * 86_400_000 },
     },
     async close() {
       await downloads.close().catch(() => {});

@@ -6,15 +6,10 @@ import { requirePrincipal } from "../auth/principal.ts";
 import type { Role } from "../auth/roles.ts";
 import type { ServiceContext } from "../context.ts";
 import { users } from "../db/schema/index.ts";
-import { PackrError } from "../errors.ts";
-import { describeIssues } from "./create-token.ts";
+import { describeIssues, PackrError } from "../errors.ts";
 import { type NpmToken, toNpmToken } from "./list-npm-tokens.ts";
-import {
-  assertGrantable,
-  DEFAULT_TOKEN_DAYS,
-  MAX_TOKEN_DAYS,
-  normalizeTokenScopes,
-} from "./token-rules.ts";
+import { resolveTokenTtl } from "./token-expiry.ts";
+import { assertGrantable, normalizeTokenScopes } from "./token-rules.ts";
 
 const Permission = z.enum(["read-only", "read-write", "no-access"]);
 
@@ -29,7 +24,7 @@ const NpmCreateTokenBody = z.object({
   orgs: z.array(z.string().max(215)).max(50).nullish(),
   packages_and_scopes_permission: Permission.nullish(),
   orgs_permission: Permission.nullish(),
-  expires: z.number().int().nullish(),
+  expires: z.number().nullish(),
   cidr_whitelist: z.array(z.string()).nullish(),
   bypass_2fa: z.boolean().nullish(),
   readonly: z.boolean().nullish(),
@@ -45,12 +40,13 @@ const NpmCreateTokenBody = z.object({
  *   read-write the token is `ci-readonly`. `packages_all` or nothing given: no restriction.
  * - `no-access` for everything named, `packages` (per-package restriction) and `cidr_whitelist`
  *   are refused: Packr cannot enforce them, and a restriction must never be silently dropped.
- * - `expires` is in days (1–365, default 30); `bypass_2fa` and `description` have no Packr meaning.
+ * - `expires` is in days (npm's unit); its range is checked with the others' by resolveTokenTtl.
+ * - `bypass_2fa` and `description` have no Packr meaning.
  */
 export function mapNpmTokenRequest(body: z.infer<typeof NpmCreateTokenBody>): {
   role: Role;
   scopes: string[];
-  days: number;
+  days: number | null;
   name: string;
 } {
   if (body.cidr_whitelist && body.cidr_whitelist.length > 0) {
@@ -104,11 +100,12 @@ export function mapNpmTokenRequest(body: z.infer<typeof NpmCreateTokenBody>): {
       );
     }
   }
-  const days = body.expires ?? DEFAULT_TOKEN_DAYS;
-  if (days < 1 || days > MAX_TOKEN_DAYS) {
-    throw new PackrError("VALIDATION", `--expires is in days, 1 to ${MAX_TOKEN_DAYS}.`);
-  }
-  return { role, scopes, days, name: body.name?.trim() || "npm token create" };
+  return {
+    role,
+    scopes,
+    days: body.expires ?? null,
+    name: body.name?.trim() || "npm token create",
+  };
 }
 
 /**
@@ -128,6 +125,10 @@ export async function createNpmToken(args: {
     throw new PackrError("VALIDATION", `Invalid token request: ${describeIssues(parsed.error)}`);
   }
   const wanted = mapNpmTokenRequest(parsed.data);
+  const ttlMs = resolveTokenTtl(ctx.deps.identity.tokenTtl, {
+    days: wanted.days,
+    field: "--expires",
+  });
   assertGrantable(principal, wanted.role, wanted.scopes);
   const [user] = await ctx.deps.db
     .select({ passwordHash: users.passwordHash })
@@ -147,7 +148,7 @@ export async function createNpmToken(args: {
       role: wanted.role,
       scopes: wanted.scopes,
       createdBy: principal.userId,
-      ttlSeconds: wanted.days * 24 * 3600,
+      ttlSeconds: ttlMs / 1000,
     });
     await emitAudit(tx, ctx, {
       action: "token.created",

@@ -3,19 +3,18 @@ import { emitAudit } from "../audit/emit-audit.ts";
 import { requirePrincipal } from "../auth/principal.ts";
 import { ROLES, type Role } from "../auth/roles.ts";
 import type { ServiceContext } from "../context.ts";
-import { PackrError } from "../errors.ts";
-import {
-  assertGrantable,
-  DEFAULT_TOKEN_DAYS,
-  MAX_TOKEN_DAYS,
-  normalizeTokenScopes,
-} from "./token-rules.ts";
+import { describeIssues, PackrError } from "../errors.ts";
+import { resolveTokenTtl } from "./token-expiry.ts";
+import { assertGrantable, normalizeTokenScopes } from "./token-rules.ts";
 
 export const CreateTokenInput = z.object({
   name: z.string().trim().min(1).max(100),
   role: z.enum(ROLES),
   scopes: z.array(z.string().max(215)).max(50).optional(),
-  expiresInDays: z.number().int().min(1).max(MAX_TOKEN_DAYS).optional(),
+  /** A duration (`15m`, `2h`, `7d`; bare = ms) within PACKR_TOKEN_MIN_TTL..PACKR_TOKEN_MAX_TTL. */
+  expiresIn: z.union([z.string(), z.number()]).optional(),
+  /** The older form, whole days; checked against the same range. */
+  expiresInDays: z.number().optional(),
   kind: z.enum(["ci", "personal"]).optional(),
 });
 export type CreateTokenInput = z.input<typeof CreateTokenInput>;
@@ -51,7 +50,11 @@ export async function createToken(args: {
   const scopes = normalizeTokenScopes(input.scopes ?? []);
   assertGrantable(principal, input.role, scopes);
   const kind = input.kind ?? (input.role.startsWith("ci-") ? "ci" : "personal");
-  const days = input.expiresInDays ?? DEFAULT_TOKEN_DAYS;
+  const ttlMs = resolveTokenTtl(ctx.deps.identity.tokenTtl, {
+    expiresIn: input.expiresIn,
+    days: input.expiresInDays,
+    field: input.expiresIn !== undefined ? "expiresIn" : "expiresInDays",
+  });
   return ctx.deps.db.transaction(async (tx) => {
     const issued = await ctx.deps.tokens.issue(tx, {
       kind,
@@ -60,7 +63,7 @@ export async function createToken(args: {
       role: input.role,
       scopes,
       createdBy: principal.userId,
-      ttlSeconds: days * 24 * 3600,
+      ttlSeconds: ttlMs / 1000,
     });
     await emitAudit(tx, ctx, {
       action: "token.created",
@@ -86,9 +89,3 @@ export async function createToken(args: {
     };
   });
 }
-
-export const describeIssues = (err: z.ZodError): string =>
-  err.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "body"}: ${i.message}`)
-    .join("; ");

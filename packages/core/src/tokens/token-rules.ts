@@ -7,9 +7,6 @@ import type { ServiceContext, Tx } from "../context.ts";
 import { tokens } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 
-export const DEFAULT_TOKEN_DAYS = 30;
-export const MAX_TOKEN_DAYS = 365;
-
 const SCOPE = /^@?([a-z0-9][a-z0-9._~-]{0,213})$/;
 
 /** `acme`, `@acme`, `@ACME` → `@acme`; anything else is a VALIDATION error naming it. */

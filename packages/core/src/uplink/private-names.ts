@@ -2,19 +2,22 @@ import { inArray, isNotNull } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { packages } from "../db/schema/index.ts";
 import type { PackageName } from "../packages/names.ts";
+import { isOwnClientName } from "../packages/own-clients.ts";
 import type { Uplink } from "./uplink.ts";
 
 /**
  * The dependency-confusion guard for a name that is not a local package: true when its scope is
  * Packr's — configured in PACKR_PRIVATE_SCOPES, or holding any local package (live, unpublished,
  * restricted or public). Such a name is never looked up upstream, so a package published to the
- * uplink under a scope Packr owns can never reach Packr's clients. Warm, this is two set lookups.
+ * uplink under a scope Packr owns can never reach Packr's clients. Packr's own package names
+ * (`packr-cli`, `@packr/*`) are always private. Warm, this is two set lookups.
  */
 export async function isPrivateName(
   ctx: ServiceContext,
   uplink: Uplink,
   name: PackageName,
 ): Promise<boolean> {
+  if (isOwnClientName(name.name)) return true;
   if (name.scope === null) return false;
   const scope = name.scope.toLowerCase();
   if (uplink.privateScopes.has(scope)) return true;
@@ -55,6 +58,10 @@ export async function privateNames(
   }
   for (const name of names) {
     if (out.has(name)) continue;
+    if (isOwnClientName(name)) {
+      out.add(name);
+      continue;
+    }
     const slash = name.indexOf("/");
     if (!name.startsWith("@") || slash < 2) continue;
     const scope = name.slice(1, slash);

@@ -100,3 +100,17 @@ export const outbox = pgTable(
   },
   (t) => [index("outbox_pending_idx").on(t.availableAt).where(sql`processed_at is null`)],
 );
+
+/**
+ * Every public key that ever signed a version here (`/-/npm/v1/keys` serves them all), so a
+ * version signed by another instance, or before a key rotation, still verifies. Only public keys:
+ * the private key is configuration (`PACKR_SIGNING_KEY`) or the embedded data dir's secret.
+ */
+export const signingKeys = pgTable("signing_keys", {
+  keyid: text("keyid").primaryKey(),
+  /** SPKI DER, base64: exactly what npm's `keys[].key` carries. */
+  publicKey: text("public_key").notNull(),
+  createdAt: tstz("created_at").notNull().defaultNow(),
+  /** Signatures made after this are not to be trusted (npm checks a version's publish time). */
+  expiresAt: tstz("expires_at"),
+});

@@ -1,12 +1,12 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import { compactVerify, errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import type { Actor, TokenActor, TokenKind } from "../context.ts";
+import type { Actor, TokenActor, TokenKind } from "../auth/actor.ts";
+import { isRole, ROLE_PERMISSIONS, type Role } from "../auth/roles.ts";
 import type { Database, Queryable } from "../db/client.ts";
 import { tokens, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { isRole, ROLE_PERMISSIONS, type Role } from "./roles.ts";
 
 const ISSUER = "packr";
 const ALG = "HS256";
@@ -22,6 +22,7 @@ export type IssueTokenInput = {
   scopes?: readonly string[];
   orgId?: string | null;
   createdBy?: string | null;
+  /** May be fractional; the JWT's `exp` is the expiry rounded down to the second. */
   ttlSeconds: number;
 };
 

@@ -26,10 +26,13 @@ const StringMap = z.record(z.string(), z.string());
 export const AgentPackage = z.object({
   name: z.string(),
   version: z.string(),
+  source: z.enum(["local", "uplink"]),
   description: z.string().nullable(),
   license: z.string().nullable(),
   access: z.enum(["public", "restricted"]),
   analysis: z.enum(["complete", "pending"]),
+  pending: z.array(z.string()),
+  analysisError: z.string().nullable(),
   quality: z
     .object({ score: z.number().int().min(0).max(100), breakdown: z.array(ScoreFactor) })
     .nullable(),
@@ -49,6 +52,7 @@ export const AgentPackage = z.object({
   lastPublish: z.string(),
   engines: StringMap,
   versionCount: z.number().int(),
+  distTags: StringMap,
 });
 
 export const SearchResult = z.object({
@@ -135,7 +139,7 @@ export const CompatibleVersion = z.object({
   version: z.string(),
   node: z.string(),
   enginesNode: z.string().nullable(),
-  publishedAt: z.string(),
+  publishedAt: z.string().nullable(),
   reason: z.string(),
 });
 
@@ -144,7 +148,7 @@ export const PreviousVersion = z.object({
   version: z.string(),
   previous: z.object({
     version: z.string(),
-    publishedAt: z.string(),
+    publishedAt: z.string().nullable(),
     deprecated: z.string().nullable(),
   }),
 });

@@ -21,12 +21,7 @@ export function createProgram(ctx: CliContext, json: boolean): Command {
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
-      outputError: (s, write) =>
-        write(
-          json
-            ? `${JSON.stringify({ error: s.replace(/^error: /, "").trim(), code: "USAGE", status: null, exitCode: EXIT_CODES.usage })}\n`
-            : s,
-        ),
+      outputError: (s, write) => write(json ? `${JSON.stringify(usageJson(s))}\n` : s),
     })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showHelpAfterError(json ? false : "(add --help for usage)")
@@ -54,6 +49,40 @@ Examples:
   registerPublish(program, ctx);
   registerAgent(program, ctx);
   return program;
+}
+
+/**
+ * Commander's complaint as the flat JSON error: one sentence in `error`, and its "(Did you mean
+ * list?)" line, when it has one, as `suggestions` (the commands or options it guessed), not glued into the text.
+ */
+export function usageJson(text: string): {
+  error: string;
+  code: "USAGE";
+  status: null;
+  exitCode: number;
+  suggestions?: string[];
+} {
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  let suggestions: string[] | undefined;
+  const sentences: string[] = [];
+  for (const line of lines) {
+    const guess = /^\(Did you mean (.+)\?\)$/.exec(line);
+    // "(Did you mean list?)", or "(Did you mean one of list, ls?)" when aliases match too.
+    if (guess) suggestions = (guess[1] ?? "").replace(/^one of /, "").split(/,\s*/);
+    else sentences.push(line.replace(/^error: /, ""));
+  }
+  let error = sentences.join(" ");
+  if (error !== "" && !/[.!?]$/.test(error)) error += ".";
+  return {
+    error,
+    code: "USAGE",
+    status: null,
+    exitCode: EXIT_CODES.usage,
+    ...(suggestions ? { suggestions } : {}),
+  };
 }
 
 /** Parse and run; resolve with the process exit code. Never throws. */

@@ -153,7 +153,7 @@ describe("failures: message and exit code", () => {
     fails(
       await cli(["token", "create", "ci", "--role", "ci-publish", "--expires", "soon"], { home }),
       2,
-      "--expires takes a number of days",
+      "--expires takes a lifetime such as 15m, 2h, 30d, 12w or 1y",
     );
     fails(await cli(["init"], { home }), 2, "required option '--scope <scope>' not specified");
     fails(

@@ -27,12 +27,16 @@ export function createPackrMcpServer(client: PackrClient, version = "0.1.0"): Mc
       run(
         () => client.getPackage(args.name),
         (p) => {
-          const score = p.quality ? `quality ${p.quality.score}/100` : "analysis pending";
+          const score = p.quality
+            ? `quality ${p.quality.score}/100`
+            : p.analysisError
+              ? `analysis failed: ${p.analysisError}`
+              : `analysis pending (${p.pending.join(", ")}); ask again shortly`;
           const trust = p.trust
             ? `types ${yes(p.trust.hasTypes)}, tests ${yes(p.trust.hasTests)}, CI ${yes(p.trust.hasCI)}, ${p.trust.packageSize} bytes`
             : "trust signals pending";
           return [
-            `${p.name}@${p.version}${p.deprecated ? ` (DEPRECATED: ${p.deprecated})` : ""} — ${p.description ?? "no description"}`,
+            `${p.name}@${p.version}${p.source === "uplink" ? " (proxied from the uplink)" : ""}${p.deprecated ? ` (DEPRECATED: ${p.deprecated})` : ""} — ${p.description ?? "no description"}`,
             `${score}; ${p.downloads.lastWeek} downloads last week; ${trust}`,
             `capabilities: ${p.capabilities.map((c) => c.label).join(", ") || "none recognized"}`,
             `dependencies: ${

@@ -41,16 +41,24 @@ export function registerAgent(program: Command, ctx: CliContext): void {
     .action(async (name: string, _opts, command: Command) => {
       const { out, client } = await open(ctx, command);
       const p = await call(out, `Asking about ${name}…`, () => client.getPackage(name));
+      const proxied = p.source === "uplink";
       out.result(p, () => [
-        `${out.c.bold(`${p.name}@${p.version}`)}${p.deprecated ? `  ${out.c.red(`deprecated: ${p.deprecated}`)}` : ""}`,
+        `${out.c.bold(`${p.name}@${p.version}`)}${proxied ? out.c.dim("  (proxied from the uplink)") : ""}${p.deprecated ? `  ${out.c.red(`deprecated: ${p.deprecated}`)}` : ""}`,
         ...(p.description ? [p.description] : []),
         "",
-        `quality      ${p.quality ? `${p.quality.score}/100` : `(analysis ${p.analysis})`}`,
+        `quality      ${p.quality ? `${p.quality.score}/100` : analysisNote(p)}`,
         ...(p.quality?.breakdown ?? []).map(
           (f) =>
             `  ${f.factor.padEnd(10)} ${`${f.points}/${f.max}`.padEnd(6)} ${out.c.dim(f.reason)}`,
         ),
-        `downloads    ${p.downloads.lastWeek} last week, ${p.downloads.lastMonth} last month`,
+        proxied
+          ? "downloads    - (counted for this registry's own packages only)"
+          : `downloads    ${p.downloads.lastWeek} last week, ${p.downloads.lastMonth} last month`,
+        `dist-tags    ${
+          Object.entries(p.distTags)
+            .map(([tag, v]) => `${tag} ${v}`)
+            .join(", ") || "-"
+        }`,
         `capabilities ${p.capabilities.map((c) => c.label).join(", ") || "-"}`,
         `dependencies ${Object.keys(p.dependencies).length} (${Object.keys(p.peerDependencies).length} peer)`,
         `license      ${p.license ?? "-"}   access ${p.access}   versions ${p.versionCount}`,
@@ -281,5 +289,11 @@ const parseCount =
     }
     return n;
   };
+
+/** Why there is no score: the analysis is still to run (and what it will fill in), or it failed. */
+function analysisNote(p: { pending: string[]; analysisError: string | null }): string {
+  if (p.analysisError) return `(analysis failed: ${p.analysisError})`;
+  return `(analysis pending: ${p.pending.join(", ") || "-"}; ask again shortly)`;
+}
 
 const yes = (b: boolean): string => (b ? "yes" : "no");

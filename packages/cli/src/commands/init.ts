@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { projectDir, writeConfigFile } from "../config/npmrc.ts";
+import { nerfDart, projectDir, readNpmrc, writeConfigFile } from "../config/npmrc.ts";
 import { type CliContext, CommandScope } from "../context.ts";
 import { usageError } from "../errors.ts";
 import {
@@ -9,6 +9,7 @@ import {
   detectPackageManager,
   projectNpmrc,
   projectYarnrc,
+  userAuthLine,
 } from "../init/project-files.ts";
 import { examples } from "./help.ts";
 import { parseScope } from "./token.ts";
@@ -25,9 +26,12 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .addHelpText(
       "after",
       `
-Writes @scope:registry and //host/:_authToken=\${PACKR_TOKEN} into the project's .npmrc (the token
-itself never goes into the project), the matching npmScopes entry in .yarnrc.yml when the project
-uses yarn, and prints a GitHub Actions workflow. Running it again changes nothing.
+Writes @scope:registry into the project's .npmrc (no credentials: the file is committed), the
+matching npmScopes entry with \${PACKR_TOKEN:-} in .yarnrc.yml when the project uses yarn, and
+prints a GitHub Actions workflow. npm and pnpm take the token from the user config (~/.npmrc):
+packr-cli login writes it there, and CI adds //host/:_authToken=\${PACKR_TOKEN} to it (the
+workflow shows the step); pnpm ignores \${VAR} credentials in a project .npmrc. Running init again
+changes nothing.
 ${examples([
   "packr-cli init --scope @myorg --registry https://npm.example.com/",
   "packr-cli init --scope @myorg --json",
@@ -56,13 +60,22 @@ ${examples([
           }),
         );
       }
-      const workflow = actionsSnippet(pm, npmScope);
+      const workflow = actionsSnippet(pm, npmScope, settings.registry);
+      // npm and pnpm need the credential in the user config; say whether it is there already.
+      const user = await readNpmrc(settings.userconfig);
+      const hasToken = typeof user.data[`${nerfDart(settings.registry)}:_authToken`] === "string";
+      const userConfig = {
+        path: settings.userconfig,
+        line: userAuthLine(settings.registry),
+        hasToken,
+      };
       out.result(
         {
           scope: npmScope,
           registry: settings.registry,
           packageManager: pm,
           files: changes,
+          userConfig,
           githubActions: workflow,
         },
         () => [
@@ -71,7 +84,12 @@ ${examples([
               `${c.status === "unchanged" ? out.c.dim("unchanged") : out.c.green(c.status.padEnd(9))} ${c.path}`,
           ),
           "",
-          `${npmScope} now installs from ${settings.registry} with the token in PACKR_TOKEN.`,
+          `${npmScope} now installs from ${settings.registry}.`,
+          ...(pm === "yarn" ? ["yarn sends the token in PACKR_TOKEN (.yarnrc.yml)."] : []),
+          hasToken
+            ? `npm and pnpm send the token for it from ${userConfig.path}.`
+            : `npm and pnpm read its token from your user config, never from the project's .npmrc. Run packr-cli login, or add this line to ${userConfig.path} (CI: the workflow below does) and set PACKR_TOKEN:\n  ${userConfig.line}`,
+          "",
           "GitHub Actions:",
           "",
           workflow,

@@ -142,6 +142,7 @@ export function registerToken(program: Command, ctx: CliContext): void {
 
   token
     .command("list")
+    .alias("ls")
     .description("List your tokens (admins: --all for everyone's)")
     .option("--all", "every user's tokens (admins only)")
     .addHelpText("after", examples(["packr-cli token list", "packr-cli token list --all --json"]))
@@ -185,6 +186,8 @@ export function registerToken(program: Command, ctx: CliContext): void {
 
   token
     .command("revoke <id>")
+    // npm token accepts the same spellings (npm/lib/commands/token.js).
+    .aliases(["rm", "delete", "remove"])
     .description("Revoke a token by id; it stops working at once")
     .addHelpText(
       "after",

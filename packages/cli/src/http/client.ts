@@ -84,9 +84,10 @@ export class RegistryClient {
     const code = typeof body.code === "string" ? body.code : `HTTP_${a.status}`;
     let message = sentence;
     if (a.status === 401) {
+      // The way out of a 401 is always a fresh login, whether a token was sent or not.
       message += this.token
-        ? ` (token from ${this.tokenFrom ?? "the command line"})`
-        : ` Log in with: packr-cli login --registry ${this.registry}`;
+        ? ` (token from ${this.tokenFrom ?? "the command line"}) Run packr-cli login --registry ${this.registry} for a new one.`
+        : ` Run packr-cli login --registry ${this.registry}, or set PACKR_TOKEN.`;
     }
     return new CliError(kindOfStatus(a.status), message, { code, status: a.status });
   }

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about literal ${VAR} references
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { projectNpmrc, projectYarnrc } from "./project-files.ts";
+import { projectNpmrc, projectYarnrc, userAuthLine, userAuthStep } from "./project-files.ts";
 
 describe("projectYarnrc", () => {
   it("adds the scope beside existing scopes and lists, keeping comments; a second pass is a no-op", () => {
@@ -41,14 +41,26 @@ describe("projectYarnrc", () => {
 });
 
 describe("projectNpmrc", () => {
-  it("replaces a literal token with the ${PACKR_TOKEN} reference", () => {
+  it("writes only the scope's registry and takes this registry's credential line out", () => {
     const out = projectNpmrc(
-      "//npm.example.com/:_authToken=npm_literal\n",
+      "save-exact=true\n//npm.example.com/:_authToken=${PACKR_TOKEN}\n//other.example/:_authToken=x\n",
       "@a",
       "https://npm.example.com/",
     );
     expect(out).toBe(
-      "//npm.example.com/:_authToken=$" + "{PACKR_TOKEN}\n@a:registry=https://npm.example.com/\n",
+      "save-exact=true\n//other.example/:_authToken=x\n@a:registry=https://npm.example.com/\n",
+    );
+    expect(projectNpmrc(out, "@a", "https://npm.example.com/")).toBe(out);
+  });
+});
+
+describe("userAuthLine / userAuthStep", () => {
+  it("is the nerf-dart key with the ${PACKR_TOKEN} reference, and a step that appends it", () => {
+    expect(userAuthLine("https://npm.example.com/packr/")).toBe(
+      "//npm.example.com/packr/:_authToken=${PACKR_TOKEN}",
+    );
+    expect(userAuthStep("http://127.0.0.1:4873/")).toBe(
+      "echo '//127.0.0.1:4873/:_authToken=${PACKR_TOKEN}' >> ~/.npmrc",
     );
   });
 });

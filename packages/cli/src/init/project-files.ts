@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { isMap, isSeq, parseDocument, YAMLSeq } from "yaml";
-import { nerfDart, upsertLine } from "../config/npmrc.ts";
+import { nerfDart, removeLine, upsertLine } from "../config/npmrc.ts";
 
 export type PackageManager = "npm" | "pnpm" | "yarn";
 
@@ -24,19 +24,37 @@ export async function detectPackageManager(dir: string): Promise<PackageManager>
   return "npm";
 }
 
-/** npm expands `${VAR}` in .npmrc values; the literal is what goes into the file. */
+/**
+ * The token reference npm and pnpm expand from the environment, in the USER config only: pnpm
+ * (10.34.5+, 11.5.3+, 12) refuses `${VAR}` in credentials read from a project .npmrc, since a
+ * committed file could send the secret to a registry an attacker names ("Ignored project-level
+ * auth setting … environment variables are not expanded"). npm 11 expands it in either file.
+ */
 export const TOKEN_REFERENCE = "$" + "{PACKR_TOKEN}";
 /** yarn expands `${VAR:-}` to "" when unset. */
 const YARN_TOKEN_REFERENCE = "$" + "{PACKR_TOKEN:-}";
 
+/** The credential line for `~/.npmrc` (user config) that npm, pnpm 10/11/12 all honour. */
+export function userAuthLine(registry: string): string {
+  return `${nerfDart(registry)}:_authToken=${TOKEN_REFERENCE}`;
+}
+
 /**
- * The project .npmrc with the scope's registry and a token read from PACKR_TOKEN (never a literal
- * token: the file is committed). Other lines are left as they are.
+ * The project .npmrc: only the scope's registry, which every client reads from a committed file.
+ * A `_authToken` line for this registry is taken out (an older `packr-cli init` wrote one): with
+ * `${PACKR_TOKEN}` pnpm ignores it, and a literal token must not be committed. Other lines stay.
  */
 export function projectNpmrc(text: string, scope: string, registry: string): string {
-  let next = upsertLine(text, `${scope}:registry`, registry);
-  next = upsertLine(next, `${nerfDart(registry)}:_authToken`, TOKEN_REFERENCE);
-  return next;
+  return upsertLine(
+    removeLine(text, `${nerfDart(registry)}:_authToken`),
+    `${scope}:registry`,
+    registry,
+  );
+}
+
+/** The shell step a CI job runs before installing, so npm and pnpm send PACKR_TOKEN. */
+export function userAuthStep(registry: string): string {
+  return `echo '${userAuthLine(registry)}' >> ~/.npmrc`;
 }
 
 /**
@@ -82,8 +100,12 @@ function addToList(doc: ReturnType<typeof parseDocument>, key: string, value: st
   doc.set(key, seq);
 }
 
-/** A GitHub Actions workflow with an install job and a publish job for a project on Packr. */
-export function actionsSnippet(pm: PackageManager, scope: string): string {
+/**
+ * A GitHub Actions workflow with an install job and a publish job for a project on Packr. npm and
+ * pnpm jobs first put the `${PACKR_TOKEN}` credential line into the runner's ~/.npmrc (the user
+ * config, where pnpm expands it); yarn reads it from .yarnrc.yml.
+ */
+export function actionsSnippet(pm: PackageManager, scope: string, registry: string): string {
   const install =
     pm === "yarn"
       ? "yarn install --immutable"
@@ -102,6 +124,7 @@ export function actionsSnippet(pm: PackageManager, scope: string): string {
       : pm === "pnpm"
         ? "      - uses: pnpm/action-setup@v4\n"
         : "      - run: corepack enable\n";
+  const auth = pm === "yarn" ? "" : `      - run: ${userAuthStep(registry)}\n`;
   const job = (name: string, secret: string, extra: string) => `  ${name}:
     runs-on: ubuntu-latest
 ${extra}    steps:
@@ -109,7 +132,7 @@ ${extra}    steps:
 ${setup}      - uses: actions/setup-node@v4
         with:
           node-version: 20
-      - run: ${install}
+${auth}      - run: ${install}
         env:
           PACKR_TOKEN: \${{ secrets.${secret} }}
 `;

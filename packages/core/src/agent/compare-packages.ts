@@ -1,7 +1,6 @@
 import type { ServiceContext } from "../context.ts";
 import { PackrError } from "../errors.ts";
-import { loadAgentPackage } from "./load-package.ts";
-import { readablePackage } from "./read-access.ts";
+import { agentPackageOf } from "./get-agent-package.ts";
 import type { AgentPackage, CompareResponse } from "./types.ts";
 
 export const MAX_COMPARE = 10;
@@ -24,10 +23,7 @@ export async function comparePackages(args: {
     );
   }
   const list: AgentPackage[] = [];
-  for (const raw of names) {
-    const { name, meta } = await readablePackage(args.ctx, raw);
-    list.push(await loadAgentPackage(args.ctx, name.name, meta));
-  }
+  for (const raw of names) list.push(await agentPackageOf(args.ctx, raw));
   return { packages: list, recommended: pick(list) };
 }
 

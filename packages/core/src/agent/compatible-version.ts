@@ -4,17 +4,22 @@ import type { ServiceContext } from "../context.ts";
 import { versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { strings } from "./load-package.ts";
-import { readablePackage } from "./read-access.ts";
+import { proxiedDocument, proxiedVersions } from "./proxied-package.ts";
+import { type AgentSource, readableOrProxied } from "./read-access.ts";
 import type { CompatibleVersion, PreviousVersion } from "./types.ts";
 
 type Row = {
   version: string;
   manifest: Record<string, unknown>;
-  publishedAt: Date;
+  publishedAt: Date | null;
   deprecated: string | null;
 };
 
-async function live(ctx: ServiceContext, packageId: string): Promise<Row[]> {
+/** Live versions, newest first: this registry's rows, or a proxied package's uplink document. */
+async function live(ctx: ServiceContext, found: AgentSource): Promise<Row[]> {
+  if (found.source === "uplink") {
+    return proxiedVersions(await proxiedDocument(ctx, found.uplink, found.name));
+  }
   const rows = await ctx.deps.db
     .select({
       version: versions.version,
@@ -23,7 +28,7 @@ async function live(ctx: ServiceContext, packageId: string): Promise<Row[]> {
       deprecated: versions.deprecated,
     })
     .from(versions)
-    .where(and(eq(versions.packageId, packageId), isNull(versions.unpublishedAt)));
+    .where(and(eq(versions.packageId, found.meta.id), isNull(versions.unpublishedAt)));
   return rows.sort((a, b) => semver.rcompare(a.version, b.version));
 }
 
@@ -38,8 +43,9 @@ export async function latestForNode(args: {
 }): Promise<CompatibleVersion> {
   const { ctx } = args;
   const node = parseNodeVersion(args.input.node);
-  const { name, meta } = await readablePackage(ctx, args.input.name);
-  for (const row of await live(ctx, meta.id)) {
+  const found = await readableOrProxied(ctx, args.input.name);
+  const { name } = found;
+  for (const row of await live(ctx, found)) {
     if (semver.prerelease(row.version) || row.deprecated !== null) continue;
     const range = strings(row.manifest.engines).node ?? null;
     if (
@@ -52,7 +58,7 @@ export async function latestForNode(args: {
       version: row.version,
       node,
       enginesNode: range,
-      publishedAt: row.publishedAt.toISOString(),
+      publishedAt: row.publishedAt?.toISOString() ?? null,
       reason:
         range === null
           ? `${row.version} declares no engines.node`
@@ -78,12 +84,13 @@ export async function previousVersion(args: {
       `"${args.input.version.slice(0, 60)}" is not a semver version.`,
     );
   }
-  const { name, meta } = await readablePackage(ctx, args.input.name);
-  const rows = await live(ctx, meta.id);
+  const found = await readableOrProxied(ctx, args.input.name);
+  const { name } = found;
+  const rows = await live(ctx, found);
   if (!rows.some((r) => r.version === version)) {
     throw new PackrError(
       "NOT_FOUND",
-      `${name.name}@${version} is not a live version in this registry.`,
+      `${name.name}@${version} is not a live version ${found.source === "uplink" ? "on the uplink" : "in this registry"}.`,
     );
   }
   // A stable version's predecessor is the previous stable release; a prerelease's may be anything lower.
@@ -98,7 +105,7 @@ export async function previousVersion(args: {
     version,
     previous: {
       version: prev.version,
-      publishedAt: prev.publishedAt.toISOString(),
+      publishedAt: prev.publishedAt?.toISOString() ?? null,
       deprecated: prev.deprecated,
     },
   };

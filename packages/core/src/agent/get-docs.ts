@@ -3,7 +3,10 @@ import type { ServiceContext } from "../context.ts";
 import { distTags, packageDocs } from "../db/schema/index.ts";
 import type { DocEntry } from "../docs/extract-dts.ts";
 import { PackrError } from "../errors.ts";
-import { readablePackage } from "./read-access.ts";
+import type { PackageName } from "../packages/names.ts";
+import type { Uplink } from "../uplink/uplink.ts";
+import { proxiedDocument, proxiedLatest, uplinkAnalysis } from "./proxied-package.ts";
+import { readableOrProxied } from "./read-access.ts";
 import type { DocsResponse } from "./types.ts";
 
 /**
@@ -16,7 +19,9 @@ export async function getPackageDocs(args: {
   input: { name: string };
 }): Promise<DocsResponse> {
   const { ctx } = args;
-  const { name, meta } = await readablePackage(ctx, args.input.name);
+  const found = await readableOrProxied(ctx, args.input.name);
+  if (found.source === "uplink") return proxiedDocs(ctx, found.uplink, found.name);
+  const { name, meta } = found;
   const [latest] = await ctx.deps.db
     .select({ version: distTags.version })
     .from(distTags)
@@ -40,5 +45,29 @@ export async function getPackageDocs(args: {
     updatedAt: chosen?.updatedAt.toISOString() ?? null,
     markdown: ai ? String((ai.content as { markdown?: unknown }).markdown ?? "") : null,
     entries,
+  };
+}
+
+/**
+ * A proxied package's docs: the typed ones its `uplink.analyze` job extracted (the question
+ * commits that job when nothing has); Claude's are written for this registry's packages only.
+ */
+async function proxiedDocs(
+  ctx: ServiceContext,
+  uplink: Uplink,
+  name: PackageName,
+): Promise<DocsResponse> {
+  const latest = proxiedLatest(name, await proxiedDocument(ctx, uplink, name));
+  const analysis = await uplinkAnalysis(ctx, name.name, latest.version);
+  const typed = analysis.signals ? analysis.typed : null;
+  return {
+    name: name.name,
+    version: latest.version,
+    kind: typed ? "typed" : "none",
+    status: typed || analysis.error ? "ready" : "pending",
+    model: null,
+    updatedAt: typed ? (analysis.analyzedAt?.toISOString() ?? null) : null,
+    markdown: null,
+    entries: ((typed as { entries?: DocEntry[] } | null)?.entries ?? []) as DocEntry[],
   };
 }

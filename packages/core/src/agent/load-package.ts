@@ -12,6 +12,9 @@ import { isRecord } from "../packages/manifest.ts";
 import type { PackageMeta } from "../packages/package-cache.ts";
 import type { AgentCapability, AgentPackage } from "./types.ts";
 
+/** What the analysis gives; listed in `pending` until it has run. */
+export const ANALYSIS_FIELDS = ["quality", "capabilities", "trust"] as const;
+
 export type StoredSignals = VersionSignals & { capabilityMatches?: CapabilityMatch[] };
 
 const DAY_MS = 86_400_000;
@@ -60,14 +63,21 @@ export async function loadAgentPackage(
   ]);
   const signals = row.signals as StoredSignals | null;
   const manifest = row.manifest;
+  const tags = await db
+    .select({ tag: distTags.tag, version: distTags.version })
+    .from(distTags)
+    .where(eq(distTags.packageId, meta.id));
   return {
     name,
     version: row.version,
+    source: "local",
     description:
       row.description ?? (typeof manifest.description === "string" ? manifest.description : null),
     license: typeof manifest.license === "string" ? manifest.license : null,
     access: meta.access,
     analysis: signals ? "complete" : "pending",
+    pending: signals ? [] : [...ANALYSIS_FIELDS],
+    analysisError: null,
     quality: signals
       ? qualityScore(signals, { version: row.version, lastPublishAt: lastPublish, now })
       : null,
@@ -87,6 +97,7 @@ export async function loadAgentPackage(
     lastPublish: lastPublish.toISOString(),
     engines: strings(manifest.engines),
     versionCount: Number(stats?.n ?? 1),
+    distTags: Object.fromEntries(tags.map((t) => [t.tag, t.version])),
   };
 }
 

@@ -2,7 +2,7 @@ import { and, arrayContains, eq, inArray } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { distTags, packages, versionAnalyses, versions } from "../db/schema/index.ts";
 import { isLatestTagOfAnalysis, isLiveVersionOfAnalysis } from "./latest-analyses.ts";
-import { readablePackage, seesRestricted } from "./read-access.ts";
+import { readableOrProxied, seesRestricted } from "./read-access.ts";
 import type { RecommendationsResponse } from "./types.ts";
 
 const MAX_DEPENDENTS = 2000;
@@ -19,7 +19,8 @@ export async function getRecommendations(args: {
   input: { name: string; limit?: number };
 }): Promise<RecommendationsResponse> {
   const { ctx } = args;
-  const { name } = await readablePackage(ctx, args.input.name);
+  // A proxied package counts too: what this registry's packages use alongside it.
+  const { name } = await readableOrProxied(ctx, args.input.name);
   const rows = await ctx.deps.db
     .select({ name: packages.name, deps: versionAnalyses.dependencyNames })
     .from(versionAnalyses)

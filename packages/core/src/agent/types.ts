@@ -12,11 +12,17 @@ export type AgentCapability = {
 export type AgentPackage = {
   name: string;
   version: string;
+  /** `local`: published to this registry; `uplink`: proxied from its uplink (public). */
+  source: "local" | "uplink";
   description: string | null;
   license: string | null;
   access: "public" | "restricted";
   /** `pending` until the analysis job has run for this version. */
   analysis: "complete" | "pending";
+  /** The fields still waiting on the analysis job (`quality`, `capabilities`, `trust`); [] when complete. */
+  pending: string[];
+  /** Why the analysis of a proxied version failed for good (it left the uplink, …); else null. */
+  analysisError: string | null;
   quality: { score: number; breakdown: ScoreFactor[] } | null;
   downloads: { lastWeek: number; lastMonth: number };
   capabilities: AgentCapability[];
@@ -27,6 +33,7 @@ export type AgentPackage = {
   lastPublish: string;
   engines: Record<string, string>;
   versionCount: number;
+  distTags: Record<string, string>;
 };
 
 export type SearchResult = {
@@ -99,12 +106,13 @@ export type CompatibleVersion = {
   version: string;
   node: string;
   enginesNode: string | null;
-  publishedAt: string;
+  /** Null only for a proxied version whose uplink document has no `time` entry for it. */
+  publishedAt: string | null;
   reason: string;
 };
 
 export type PreviousVersion = {
   name: string;
   version: string;
-  previous: { version: string; publishedAt: string; deprecated: string | null };
+  previous: { version: string; publishedAt: string | null; deprecated: string | null };
 };

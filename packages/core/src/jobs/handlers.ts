@@ -1,10 +1,11 @@
+import { analyzeUplinkVersion } from "../analysis/analyze-uplink-version.ts";
 import { analyzeVersion } from "../analysis/analyze-version.ts";
 import type { Analyzer } from "../analysis/derive-analysis.ts";
 import type { Deps } from "../context.ts";
 import type { DocGenConfig } from "../docs/generate-ai-docs.ts";
 import { generateDocsJob } from "../docs/generate-docs-job.ts";
 import type { JobHandlers } from "./job-runner.ts";
-import { ANALYZE_VERSION, GENERATE_DOCS } from "./topics.ts";
+import { ANALYZE_UPLINK_VERSION, ANALYZE_VERSION, GENERATE_DOCS } from "./topics.ts";
 
 const versionPayload = (payload: Record<string, unknown>) => {
   const { packageId, version } = payload;
@@ -29,6 +30,13 @@ export function createJobHandlers(
         aiDocs: opts.docGen !== undefined,
         analyzer: opts.analyzer,
       });
+    },
+    [ANALYZE_UPLINK_VERSION]: async (job) => {
+      const { name, version } = job.payload;
+      if (typeof name !== "string" || typeof version !== "string") {
+        throw new Error(`Malformed job payload: ${JSON.stringify(job.payload).slice(0, 200)}`);
+      }
+      await analyzeUplinkVersion(deps, { name, version }, { analyzer: opts.analyzer });
     },
     [GENERATE_DOCS]: async (job) => {
       // Enabled when the job was committed but not any more: nothing to do, and nothing to retry.

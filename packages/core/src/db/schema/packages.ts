@@ -274,3 +274,24 @@ export const uplinkTarballs = pgTable(
   },
   (t) => [primaryKey({ columns: [t.name, t.version] })],
 );
+
+/**
+ * The analysis of a proxied (uplink) package's version, for the agent API: a row is claimed when
+ * an agent first asks about the version (the `uplink.analyze` job is committed with it), and the
+ * job fills `signals` from the tarball. `signals` null: still pending; `error` set: the job could
+ * not analyse it (the version left the uplink, its tarball is unreadable).
+ */
+export const uplinkAnalyses = pgTable(
+  "uplink_analyses",
+  {
+    name: text("name").notNull(),
+    version: text("version").notNull(),
+    signals: json("signals").$type<Record<string, unknown>>(),
+    /** The typed docs from the `.d.ts` files (`TypedDocs`), for `/agent/:pkg/docs`. */
+    typed: json("typed").$type<Record<string, unknown>>(),
+    error: text("error"),
+    requestedAt: tstz("requested_at").notNull().defaultNow(),
+    analyzedAt: tstz("analyzed_at"),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.version] })],
+);

@@ -83,6 +83,7 @@ export async function createRuntime(
       deviceIntervalSeconds: config.deviceIntervalSeconds,
       deviceCodeTtlSeconds: config.deviceCodeTtlSeconds,
     },
+    scopedDefaultAccess: config.scopedDefaultAccess,
   };
   const analysis: AnalysisThreads | undefined =
     config.analysisThreads > 0

@@ -121,6 +121,17 @@ const EnvSchema = z.object({
   PACKR_UPLINK_MAX_AGE: duration(120_000),
   PACKR_UPLINK_TIMEOUT: duration(10_000),
   PACKR_PRIVATE_SCOPES: scopeList,
+  /** Access of a new scoped package published without `--access` (npmjs: restricted). */
+  PACKR_SCOPED_DEFAULT_ACCESS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = (v ?? "").trim().toLowerCase();
+      if (value === "") return "restricted" as const;
+      if (value === "restricted" || value === "public") return value;
+      ctx.addIssue({ code: "custom", message: `expected restricted or public, got "${v}"` });
+      return z.NEVER;
+    }),
   /** Run committed jobs (analysis, docs) in this process; off when a worker deployment runs them. */
   PACKR_RUN_JOBS: z
     .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -177,6 +188,8 @@ export type Config = {
   uplink: UplinkConfig | undefined;
   /** Scopes (without `@`) that are Packr's even before they hold a package: never looked up upstream. */
   privateScopes: string[];
+  /** Access of a new scoped package whose publish names none (`npm publish` without `--access`). */
+  scopedDefaultAccess: "restricted" | "public";
   runJobs: boolean;
   /** Worker threads `version.analyze` derives its results on (0: inline, on the request thread). */
   analysisThreads: number;
@@ -236,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined,
     privateScopes: e.PACKR_PRIVATE_SCOPES,
+    scopedDefaultAccess: e.PACKR_SCOPED_DEFAULT_ACCESS,
     runJobs: e.PACKR_RUN_JOBS,
     analysisThreads: e.PACKR_ANALYSIS_THREADS,
     downloadsFlushMs: e.PACKR_DOWNLOADS_FLUSH_SECONDS * 1000,

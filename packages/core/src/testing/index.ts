@@ -65,6 +65,7 @@ export async function createTestDeps(
     uplink?: UplinkConfig;
     privateScopes?: string[];
     publicUrl?: string;
+    scopedDefaultAccess?: "restricted" | "public";
     /** Embedded database and blobs in this directory, kept on close (restart tests reopen them). */
     persist?: { dir: string };
   } = {},
@@ -108,6 +109,7 @@ export async function createTestDeps(
       deviceIntervalSeconds: 5,
       deviceCodeTtlSeconds: 600,
     },
+    scopedDefaultAccess: opts.scopedDefaultAccess ?? "restricted",
     async close() {
       await downloads.close().catch(() => {});
       await tokens.close();

@@ -7,8 +7,8 @@
  *
  * The registry is the open-registry setup the suite assumes: scoped packages published without
  * --access are public (PACKR_SCOPED_DEFAULT_ACCESS=public), since its metadata and tarball
- * scenarios read a freshly published scoped package without a token. No uplink: the suite's
- * uplink scenarios skip themselves without --uplink-port.
+ * scenarios read a freshly published scoped package without a token. Its uplink scenarios run
+ * against a second registry whose uplink is the suite's mock (see BATTERIES).
  */
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -55,68 +55,116 @@ const E2E_CLI = path.join(
  * deprecate`, and its `npm login` only prompts.)
  */
 const UPLINK_SCENARIOS = ["scenario:uplink-failure", "scenario:reserved-names"];
-const EXPECTED_SKIPS: Record<string, string[]> = {
-  npm: ["login", "scenario:minimum-release-age", ...UPLINK_SCENARIOS],
-  pnpm: [
-    "login",
-    "scenario:minimum-release-age",
-    "scenario:tarballs",
-    "scenario:metadata",
-    "scenario:search",
-    ...UPLINK_SCENARIOS,
-  ],
-  "yarn-modern": [
-    "audit",
-    "deprecate",
-    "dist-tags",
-    "login",
-    "ping",
-    "search",
-    "unpublish",
-    "scenario:minimum-release-age",
-    "scenario:tarballs",
-    "scenario:metadata",
-    "scenario:search",
-    ...UPLINK_SCENARIOS,
-  ],
-};
 const YARN_PLUGIN_CHECKS = ["deprecate", "login", "ping"];
 
-const BATTERIES: { client: string; pm: string; extra: string[] }[] = [
-  { client: "npm", pm: "npm", extra: [] },
-  { client: "pnpm", pm: `pnpm=${PNPM_CJS}`, extra: [] },
+type Battery = {
+  label: string;
+  /** The adapter's name as the suite reports it, before `@<version>`. */
+  client: string;
+  registry: "main" | "uplink";
+  args: string[];
+  expectedSkips: string[];
+};
+
+const BATTERIES: Battery[] = [
   {
+    label: "npm",
+    client: "npm",
+    registry: "main",
+    args: ["--pm", "npm"],
+    expectedSkips: ["login", "scenario:minimum-release-age", ...UPLINK_SCENARIOS],
+  },
+  {
+    label: "pnpm",
+    client: "pnpm",
+    registry: "main",
+    args: ["--pm", `pnpm=${PNPM_CJS}`],
+    expectedSkips: [
+      "login",
+      "scenario:minimum-release-age",
+      "scenario:tarballs",
+      "scenario:metadata",
+      "scenario:search",
+      ...UPLINK_SCENARIOS,
+    ],
+  },
+  {
+    label: "yarn 4",
     client: "yarn-modern",
-    pm: `yarn-modern=${YARN_JS}`,
-    extra: YARN_PLUGIN_CHECKS.flatMap((t) => ["--skip-test", t]),
+    registry: "main",
+    args: [
+      "--pm",
+      `yarn-modern=${YARN_JS}`,
+      ...YARN_PLUGIN_CHECKS.flatMap((t) => ["--skip-test", t]),
+    ],
+    expectedSkips: [
+      "audit",
+      "dist-tags",
+      "search",
+      "unpublish",
+      "scenario:minimum-release-age",
+      "scenario:tarballs",
+      "scenario:metadata",
+      "scenario:search",
+      ...YARN_PLUGIN_CHECKS,
+      ...UPLINK_SCENARIOS,
+    ],
+  },
+  // The uplink scenarios (npm only) against a second registry whose uplink is the suite's mock.
+  // Apart: Packr proxies every name it does not hold, and while the mock is down it refuses to
+  // publish a name it cannot check upstream (503), which the other checks would trip over.
+  {
+    label: "npm, uplink scenarios",
+    client: "npm",
+    registry: "uplink",
+    args: ["--pm", "npm", ...UPLINK_SCENARIOS.flatMap((t) => ["--test", t])],
+    expectedSkips: [],
   },
 ];
 
-let registry: RegistryProcess;
+type Target = { registry: RegistryProcess; url: string; token: string; uplinkPort?: number };
+
 let clients: Clients;
-let registryUrl: string;
-let token: string;
+const targets: Partial<Record<Battery["registry"], Target>> = {};
+
+/**
+ * The suite writes `//localhost:<port>/:_authToken` into .npmrc and allows plain http for
+ * "localhost" only in .yarnrc.yml, so a registry must be reached (and advertise itself) so.
+ */
+async function bootRegistry(env: Record<string, string>, uplinkPort?: number): Promise<Target> {
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+  const registry = await startRegistryProcess({
+    port,
+    env: { PACKR_PUBLIC_URL: url, PACKR_SCOPED_DEFAULT_ACCESS: "public", ...env },
+  });
+  const token = await loginToken(url, "admin", registry.adminPassword);
+  return { registry, url, token, ...(uplinkPort ? { uplinkPort } : {}) };
+}
 
 beforeAll(async () => {
   clients = await Clients.create("verdaccio");
-  const port = await freePort();
-  // The suite writes `//localhost:<port>/:_authToken` into .npmrc and allows plain http for
-  // "localhost" only in .yarnrc.yml, so the registry must be reached (and advertise itself) so.
-  registryUrl = `http://localhost:${port}`;
-  registry = await startRegistryProcess({
-    port,
-    env: { PACKR_PUBLIC_URL: registryUrl, PACKR_SCOPED_DEFAULT_ACCESS: "public" },
-  });
-  token = await loginToken(registryUrl, "admin", registry.adminPassword);
+  const uplinkPort = await freePort();
+  const [main, uplink] = await Promise.all([
+    bootRegistry({}),
+    // The suite's own registry config (--print-config) gives its mock uplink a 3 s timeout.
+    bootRegistry(
+      { PACKR_UPLINK_URL: `http://localhost:${uplinkPort}`, PACKR_UPLINK_TIMEOUT: "3s" },
+      uplinkPort,
+    ),
+  ]);
+  targets.main = main;
+  targets.uplink = uplink;
 });
 
 afterAll(async () => {
-  await stopRegistry(registry);
+  await Promise.all(Object.values(targets).map((t) => stopRegistry(t.registry)));
   await clients?.cleanup();
 });
 
-/** One client's battery in its own HOME and TMPDIR (the suite leaves its projects in TMPDIR). */
-async function runBattery(b: (typeof BATTERIES)[number]): Promise<RunResult> {
+/** One battery in its own HOME and TMPDIR (the suite leaves its projects in TMPDIR). */
+async function runBattery(b: Battery): Promise<RunResult> {
+  const target = targets[b.registry] as Target;
   const sb = await clients.sandbox();
   const tmp = path.join(sb.cache, "tmp");
   await mkdir(tmp, { recursive: true });
@@ -124,8 +172,9 @@ async function runBattery(b: (typeof BATTERIES)[number]): Promise<RunResult> {
     process.execPath,
     [
       E2E_CLI,
-      ...["--registry", registryUrl, "--token", token, "--pm", b.pm],
-      ...["--timeout", String(CHECK_TIMEOUT_MS), ...b.extra],
+      ...["--registry", target.url, "--token", target.token, "--timeout", String(CHECK_TIMEOUT_MS)],
+      ...(target.uplinkPort ? ["--uplink-port", String(target.uplinkPort)] : []),
+      ...b.args,
     ],
     {
       cwd: sb.home,
@@ -149,39 +198,42 @@ describe("Verdaccio's e2e suite (@verdaccio/e2e-cli) against Packr", () => {
       const r = runs[i] as RunResult;
       const [report] = parseSuiteReport(r.stdout);
       if (!report) {
-        problems.push(`${b.client}: no report (exit ${r.code}):\n${tail(r.output)}`);
+        problems.push(`${b.label}: no report (exit ${r.code}):\n${tail(r.output)}`);
         return;
       }
       reports.push(
-        `${formatSuiteReport(report)}\n  (exit ${r.code}, ${(r.ms / 1000).toFixed(1)} s)`,
+        `[${b.label}] ${formatSuiteReport(report)}\n  (exit ${r.code}, ${(r.ms / 1000).toFixed(1)} s)`,
       );
       if (!report.client.startsWith(`${b.client}@`)) {
-        problems.push(`${b.client}: the suite ran ${report.client}`);
+        problems.push(`${b.label}: the suite ran ${report.client}`);
       }
       const byStatus = (s: Check["status"]) =>
         report.checks.filter((c) => c.status === s).map((c) => c.name);
-      for (const failed of byStatus("fail")) problems.push(`${report.client}: ${failed} failed`);
+      for (const failed of byStatus("fail")) problems.push(`${b.label}: ${failed} failed`);
       const skipped = byStatus("skip").sort();
-      const expected = [...(EXPECTED_SKIPS[b.client] ?? [])].sort();
+      const expected = [...b.expectedSkips].sort();
       if (JSON.stringify(skipped) !== JSON.stringify(expected)) {
         problems.push(
-          `${report.client}: skipped ${JSON.stringify(skipped)}, expected ${JSON.stringify(expected)}`,
+          `${b.label}: skipped ${JSON.stringify(skipped)}, expected ${JSON.stringify(expected)}`,
         );
       }
-      if (byStatus("pass").length === 0) problems.push(`${report.client}: no check passed`);
+      if (byStatus("pass").length === 0) problems.push(`${b.label}: no check passed`);
       if (r.code !== 0 || r.timedOut) {
-        problems.push(`${b.client}: exit ${r.code}${r.timedOut ? " (timed out)" : ""}`);
+        problems.push(`${b.label}: exit ${r.code}${r.timedOut ? " (timed out)" : ""}`);
       }
     });
 
     console.log(
-      `Verdaccio e2e suite against ${registryUrl} (${seconds} s wall):\n\n${reports.join("\n\n")}`,
+      `Verdaccio e2e suite against Packr (${seconds} s wall):\n\n${reports.join("\n\n")}`,
     );
     if (problems.length > 0) {
       const logs = BATTERIES.map(
-        (b, i) => `----- ${b.client} -----\n${tail((runs[i] as RunResult).output)}`,
+        (b, i) => `----- ${b.label} -----\n${tail((runs[i] as RunResult).output)}`,
       ).join("\n");
-      expect.fail(`${problems.join("\n")}\n\n${logs}\n\nregistry log:\n${tail(registry.output())}`);
+      const registryLogs = Object.entries(targets)
+        .map(([name, t]) => `----- registry ${name} -----\n${tail(t.registry.output())}`)
+        .join("\n");
+      expect.fail(`${problems.join("\n")}\n\n${logs}\n\n${registryLogs}`);
     }
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client, expectError } from "./http.ts";
 
-type SearchAnswer = { objects: { package: { name: string } }[]; total: number };
+type SearchAnswer = { objects: { package: { name: string } }[]; total: number; time: string };
 
 /** npmjs caps a search page at 250 and clamps a larger `size` to it; so does Packr. */
 const MAX = 250;
@@ -41,6 +41,8 @@ describe("npm search: the page size", () => {
       expect(body.objects).toHaveLength(MAX);
       expect(body.total).toBe(COUNT);
       expect(new Set(body.objects.map((o) => o.package.name)).size).toBe(MAX);
+      // npm's API documents `time` as a date-time (ISO 8601), not an HTTP date.
+      expect(body.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
     },
   );
 

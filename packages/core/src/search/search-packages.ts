@@ -226,7 +226,8 @@ export async function searchPackages(args: {
       ...(r.deprecated ? { flags: { deprecated: r.deprecated } } : {}),
     })),
     total,
-    time: now.toUTCString(),
+    // An ISO 8601 date-time, as npm's registry API documents it (search.yaml: format date-time).
+    time: now.toISOString(),
   };
 }
 

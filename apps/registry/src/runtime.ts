@@ -93,6 +93,7 @@ export async function createRuntime(
       deviceCodeTtlSeconds: config.deviceCodeTtlSeconds,
       tokenTtl: config.tokenTtl,
     },
+    scopedDefaultAccess: config.scopedDefaultAccess,
   };
   const analysis: AnalysisThreads | undefined =
     config.analysisThreads > 0

@@ -146,7 +146,8 @@ export async function startRegistryProcess(
   };
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now (for a process that must know its URL before it starts). */
+export async function freePort(): Promise<number> {
   const net = await import("node:net");
   return new Promise((resolve, reject) => {
     const srv = net.createServer();

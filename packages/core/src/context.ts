@@ -43,6 +43,8 @@ export type Deps = {
   sessions: SessionSigner;
   rateLimiter: RateLimiter;
   identity: IdentitySettings;
+  /** Access of a new scoped package published without `--access` (PACKR_SCOPED_DEFAULT_ACCESS). */
+  scopedDefaultAccess: "restricted" | "public";
 };
 
 export type ServiceContext = {

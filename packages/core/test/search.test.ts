@@ -136,6 +136,9 @@ describe.each(testDrivers())("npm search on %s", (driver) => {
     expect(names(second)).toEqual(all.slice(2, 4));
     expect(past.objects).toEqual([]);
     expect([first.total, second.total, past.total]).toEqual([5, 5, 5]);
+    // A page above the maximum (250) is clamped, not refused.
+    const huge = await search(anon, "middleware", { size: "100000" });
+    expect(names(huge)).toEqual(all);
   });
 
   it("shows restricted packages only to callers who may read them", async () => {
@@ -185,7 +188,8 @@ describe.each(testDrivers())("npm search on %s", (driver) => {
       { text: "   " },
       { text: "x".repeat(300) },
       { text: "a", size: "0" },
-      { text: "a", size: "251" },
+      { text: "a", size: "-1" },
+      { text: "a", size: "2.5" },
       { text: "a", size: "ten" },
       { text: "a", from: "-1" },
       { text: "a", quality: "NaN" },

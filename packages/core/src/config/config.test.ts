@@ -61,6 +61,34 @@ describe("loadConfig", () => {
   });
 });
 
+describe("PACKR_SCOPED_DEFAULT_ACCESS", () => {
+  it("defaults to restricted, as on npmjs", () => {
+    expect(loadConfig({}).scopedDefaultAccess).toBe("restricted");
+    expect(loadConfig({ PACKR_SCOPED_DEFAULT_ACCESS: "" }).scopedDefaultAccess).toBe("restricted");
+  });
+
+  it("takes restricted or public, in any case and with spaces around", () => {
+    expect(loadConfig({ PACKR_SCOPED_DEFAULT_ACCESS: "public" }).scopedDefaultAccess).toBe(
+      "public",
+    );
+    expect(loadConfig({ PACKR_SCOPED_DEFAULT_ACCESS: " Public " }).scopedDefaultAccess).toBe(
+      "public",
+    );
+    expect(loadConfig({ PACKR_SCOPED_DEFAULT_ACCESS: "restricted" }).scopedDefaultAccess).toBe(
+      "restricted",
+    );
+  });
+
+  it.each(["private", "open", "true", "1"])(
+    "refuses %j, naming the variable and the choices",
+    (v) => {
+      expect(() => loadConfig({ PACKR_SCOPED_DEFAULT_ACCESS: v })).toThrow(
+        `PACKR_SCOPED_DEFAULT_ACCESS: expected restricted or public, got "${v}"`,
+      );
+    },
+  );
+});
+
 describe("resolveSecrets", () => {
   it("generates missing secrets once into the data dir and reuses them", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "packr-secrets-"));

@@ -162,6 +162,17 @@ const EnvSchema = z.object({
   PACKR_PRIVATE_SCOPES: scopeList,
   /** Where the packed tarballs of Packr's own clients are (default: the checkout's packages/). */
   PACKR_CLIENTS_DIR: optionalString,
+  /** Access of a new scoped package published without `--access` (npmjs: restricted). */
+  PACKR_SCOPED_DEFAULT_ACCESS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = (v ?? "").trim().toLowerCase();
+      if (value === "") return "restricted" as const;
+      if (value === "restricted" || value === "public") return value;
+      ctx.addIssue({ code: "custom", message: `expected restricted or public, got "${v}"` });
+      return z.NEVER;
+    }),
   /** Run committed jobs (analysis, docs) in this process; off when a worker deployment runs them. */
   PACKR_RUN_JOBS: z
     .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -233,6 +244,8 @@ export type Config = {
    * and in each of its packages' `.pack/`); undefined: the checkout's `packages/` (the app resolves it).
    */
   clientsDir: string | undefined;
+  /** Access of a new scoped package whose publish names none (`npm publish` without `--access`). */
+  scopedDefaultAccess: "restricted" | "public";
   runJobs: boolean;
   /** Worker threads `version.analyze` derives its results on (0: inline, on the request thread). */
   analysisThreads: number;
@@ -308,6 +321,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : undefined,
     privateScopes: e.PACKR_PRIVATE_SCOPES,
     clientsDir: e.PACKR_CLIENTS_DIR ? path.resolve(e.PACKR_CLIENTS_DIR) : undefined,
+    scopedDefaultAccess: e.PACKR_SCOPED_DEFAULT_ACCESS,
     runJobs: e.PACKR_RUN_JOBS,
     analysisThreads: e.PACKR_ANALYSIS_THREADS,
     downloadsFlushMs: e.PACKR_DOWNLOADS_FLUSH_SECONDS * 1000,

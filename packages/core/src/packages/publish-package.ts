@@ -99,7 +99,9 @@ export async function publishPackage(args: {
         id: newId("pkg"),
         name: name.name,
         scope: name.scope,
-        access: access ?? (name.scope ? "restricted" : "public"),
+        // Without --access an unscoped package is public and a scoped one takes the registry's
+        // default: restricted, as on npmjs, unless PACKR_SCOPED_DEFAULT_ACCESS=public.
+        access: access ?? (name.scope ? ctx.deps.scopedDefaultAccess : "public"),
         description: typeof manifest.description === "string" ? manifest.description : null,
         createdBy: token.userId,
         createdAt: now,
@@ -239,9 +241,6 @@ function parseBody(raw: unknown, name: PackageName): z.infer<typeof PublishBody>
       `The package name in the URL (${name.name}) does not match the name in the manifest (${parsed.data.name}).`,
     );
   }
-  if (Object.keys(parsed.data._attachments).length === 0) {
-    throw new PackrError("VALIDATION", "A publish must carry the package tarball in _attachments.");
-  }
   return parsed.data;
 }
 
@@ -270,17 +269,35 @@ function onlyVersion(
   return [version, manifest];
 }
 
+/**
+ * The bytes of the publish's one tarball. The attachment's key carries no meaning: the registry
+ * names the stored tarball itself (content-addressed) and serves it as `<name>-<version>.tgz`,
+ * and what ties the bytes to the version is `dist.integrity`/`shasum`, checked next. npm keys it
+ * `@acme/widget-1.0.0.tgz`, other tools `widget-1.0.0.tgz`; both are fine. A Sigstore provenance
+ * bundle (`npm publish --provenance`) may sit beside it and is not a tarball. Zero or several
+ * tarballs are refused: which one would be the package?
+ */
 function attachmentBytes(
   attachments: Record<string, z.infer<typeof Attachment>>,
   name: PackageName,
   version: string,
 ): Buffer {
-  // The key includes the scope (`@acme/widget-1.0.0.tgz`); a `.sigstore` provenance bundle may sit beside it.
-  const expected = `${name.name}-${version}.tgz`;
-  const attachment = attachments[expected];
-  if (!attachment) {
-    throw new PackrError("VALIDATION", `The tarball attachment must be named "${expected}".`);
+  const tarballs = Object.entries(attachments).filter(([key, a]) => !isProvenanceBundle(key, a));
+  if (tarballs.length === 0) {
+    throw new PackrError(
+      "VALIDATION",
+      `A publish must carry the tarball of ${name.name}@${version} in _attachments; this one has none.`,
+    );
   }
+  const [only] = tarballs;
+  if (!only || tarballs.length > 1) {
+    const keys = tarballs.map(([key]) => JSON.stringify(key.slice(0, 80))).join(", ");
+    throw new PackrError(
+      "VALIDATION",
+      `A publish carries exactly one tarball attachment; this one has ${tarballs.length} (${keys}).`,
+    );
+  }
+  const attachment = only[1];
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(attachment.data)) {
     throw new PackrError("VALIDATION", "The tarball attachment is not valid base64.");
   }
@@ -294,6 +311,14 @@ function attachmentBytes(
     );
   }
   return bytes;
+}
+
+/** libnpmpublish keys the provenance bundle `<name>-<version>.sigstore`, typed as a Sigstore bundle. */
+function isProvenanceBundle(key: string, attachment: z.infer<typeof Attachment>): boolean {
+  return (
+    key.endsWith(".sigstore") ||
+    (attachment.content_type ?? "").toLowerCase().startsWith("application/vnd.dev.sigstore.bundle")
+  );
 }
 
 /** Check the bytes against every hash the client declared; at least one must be there. */

@@ -64,7 +64,8 @@ export async function searchPackages(args: {
 }): Promise<SearchResult> {
   const { ctx, input } = args;
   const query = parseSearchText(input.text ?? "");
-  const size = intParam(input.size, "size", DEFAULT_SIZE, 1, MAX_SIZE);
+  // A page larger than the maximum is clamped to it, as on npmjs (clients ask for "all" that way).
+  const size = intParam(input.size, "size", DEFAULT_SIZE, 1, MAX_SIZE, { clampAbove: true });
   const from = intParam(input.from, "from", 0, 0, MAX_FROM);
   const weights = {
     quality: weightParam(input.quality, "quality", 0.65),
@@ -225,7 +226,8 @@ export async function searchPackages(args: {
       ...(r.deprecated ? { flags: { deprecated: r.deprecated } } : {}),
     })),
     total,
-    time: now.toUTCString(),
+    // An ISO 8601 date-time, as npm's registry API documents it (search.yaml: format date-time).
+    time: now.toISOString(),
   };
 }
 
@@ -237,11 +239,14 @@ function intParam(
   fallback: number,
   min: number,
   max: number,
+  opts: { clampAbove?: boolean } = {},
 ): number {
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
+  if (Number.isInteger(n) && n > max && opts.clampAbove) return max;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new PackrError("VALIDATION", `${name} must be a whole number from ${min} to ${max}.`);
+    const range = opts.clampAbove ? `at least ${min}` : `from ${min} to ${max}`;
+    throw new PackrError("VALIDATION", `${name} must be a whole number ${range}.`);
   }
   return n;
 }

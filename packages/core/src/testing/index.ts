@@ -66,6 +66,7 @@ export async function createTestDeps(
     uplink?: UplinkConfig;
     privateScopes?: string[];
     publicUrl?: string;
+    scopedDefaultAccess?: "restricted" | "public";
     /** Embedded database and blobs in this directory, kept on close (restart tests reopen them). */
     persist?: { dir: string };
     /** The clock every verb and the TokenService read (tests move it instead of waiting). */
@@ -116,6 +117,7 @@ export async function createTestDeps(
       deviceCodeTtlSeconds: 600,
       tokenTtl: opts.tokenTtl ?? { minMs: 5 * 60_000, maxMs: 90 * 86_400_000 },
     },
+    scopedDefaultAccess: opts.scopedDefaultAccess ?? "restricted",
     async close() {
       await downloads.close().catch(() => {});
       await tokens.close();

@@ -44,7 +44,8 @@ async function main(): Promise<void> {
       "Log in:",
       `  npm login --registry ${url}/ --auth-type=legacy`,
       `  curl -X POST ${url}/-/v1/login -H 'content-type: application/json' -d '{"name":"admin","password":"…"}'`,
-      `Then use it from a project's .npmrc:  registry=${url}/  and  //${new URL(url).host}/:_authToken=<token>`,
+      `Then: project .npmrc  registry=${url}/   and ~/.npmrc  //${new URL(url).host}/:_authToken=<token>`,
+      "  (the token goes in your user .npmrc: pnpm ignores env-var credentials in a project's .npmrc)",
     );
     console.log(lines.join("\n"));
   });

@@ -6,7 +6,7 @@ import {
   registerSigningKey,
   retireSigningKey,
 } from "../src/signing/signing-keys.ts";
-import { createTestDeps, type TestDeps, testDrivers } from "../src/testing/index.ts";
+import { createTestDeps, type TestDeps, testDrivers, tokenContext } from "../src/testing/index.ts";
 
 const newSigner = () =>
   new RegistrySigner(
@@ -34,12 +34,20 @@ describe.each(testDrivers())("signing keys, on %s", (driver) => {
     expect(keys.find((k) => k.keyid === rotated.key.keyid)).toEqual(rotated.key);
 
     const at = new Date("2026-12-01T00:00:00.000Z");
-    await retireSigningKey(deps.db, rotated.key.keyid, at);
+    const admin = await tokenContext(deps, { user: "root", role: "admin", isAdmin: true });
+    const maintainer = await tokenContext(deps, { user: "m", role: "maintainer" });
+    await expect(
+      retireSigningKey({ ctx: maintainer, input: { keyid: rotated.key.keyid, at } }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(
+      retireSigningKey({ ctx: admin, input: { keyid: deps.signer.key.keyid } }),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
+    await retireSigningKey({ ctx: admin, input: { keyid: rotated.key.keyid, at } });
     const after = await listSigningKeys(deps.db);
     expect(after.find((k) => k.keyid === rotated.key.keyid)?.expires).toBe(at.toISOString());
     expect(after.find((k) => k.keyid === deps.signer.key.keyid)?.expires).toBeNull();
-    await expect(retireSigningKey(deps.db, "SHA256:nope", at)).rejects.toMatchObject({
-      code: "NOT_FOUND",
-    });
+    await expect(
+      retireSigningKey({ ctx: admin, input: { keyid: "SHA256:nope", at } }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });

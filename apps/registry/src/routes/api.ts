@@ -2,6 +2,7 @@ import { admin } from "./admin.ts";
 import { agentApi } from "./agent.ts";
 import { registerDeviceRoutes } from "./device.ts";
 import { openApiApp } from "./openapi-app.ts";
+import { signingKeysApi } from "./signing-keys.ts";
 import { registerWebLoginRoutes } from "./web-login.ts";
 
 /**
@@ -13,6 +14,7 @@ export function createApi() {
   registerDeviceRoutes(api);
   registerWebLoginRoutes(api);
   api.route("/", admin);
+  api.route("/", signingKeysApi);
   api.route("/", agentApi);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -41,7 +41,7 @@ function streamedPut(
   path: string,
   body: ReadableStream<Uint8Array>,
   opts: { token?: string; declared?: number; headers?: Record<string, string> } = {},
-): Promise<Response> {
+): Response | Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/json", ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.declared !== undefined) headers["content-length"] = String(opts.declared);

@@ -6,7 +6,7 @@ import type { BlobStore } from "./blob-store.ts";
 /** Where tarballs live in the store (see `tarballKey`): the only part the sweeper walks. */
 const TARBALLS = "tarballs/";
 /** Keys whose references are looked up in one query. */
-const BATCH = 500;
+const BATCH = 2000;
 
 export type SweepResult = { examined: number; deleted: string[] };
 
@@ -89,7 +89,7 @@ async function referencedKeys(db: Queryable, keys: string[]): Promise<Set<string
 
 /**
  * `sweepOrphanBlobs` on a timer, one sweep at a time. Every instance may run one: the per-key
- * locks make concurrent sweeps safe, and a sweep is a listing plus one query per 500 blobs.
+ * locks make concurrent sweeps safe, and a sweep is a listing plus two queries per 2,000 blobs.
  */
 export class BlobSweeper {
   private timer: NodeJS.Timeout | undefined;

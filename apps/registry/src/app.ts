@@ -7,6 +7,7 @@ import { getPath } from "hono/utils/url";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFoundResponse } from "./http-errors.ts";
 import { isOpenRoute } from "./open-routes.ts";
+import { SMALL_BODY } from "./read-json.ts";
 import { access } from "./routes/access.ts";
 import { agentRoutingPath } from "./routes/agent.ts";
 import { createApi } from "./routes/api.ts";
@@ -73,16 +74,27 @@ export function createApp(runtime: Runtime) {
   app.notFound((c) => notFoundResponse(c));
 
   app.route("/", health);
-  // The JSON APIs take small bodies; refuse big ones before reading them.
+  // The JSON APIs take small bodies; refuse big ones before reading them. Every other route reads
+  // its body through readJson, which caps it too (64 KB unless the route allows more: a package
+  // write, once its caller is known to be allowed to send one).
   const smallBody = bodyLimit({
-    maxSize: 64 * 1024,
+    maxSize: SMALL_BODY,
     onError: (c) =>
       errorResponse(
         c,
         new PackrError("PAYLOAD_TOO_LARGE", "The request body is larger than 64 KB."),
       ),
   });
-  for (const p of ["/api/*", "/-/v1/login", "/-/v1/device/*", "/-/npm/v1/tokens"])
+  for (const p of [
+    "/api/*",
+    "/-/v1/login",
+    "/-/v1/device/*",
+    "/-/npm/v1/tokens",
+    // npm's legacy login and adduser (PUT /-/user/org.couchdb.user:<name>): before the password check.
+    "/-/user/*",
+    // dist-tags, access: a version string or a few fields.
+    "/-/package/*",
+  ])
     app.use(p, smallBody);
   app.route("/", createApi());
   app.route("/", session);
@@ -92,22 +104,6 @@ export function createApp(runtime: Runtime) {
   app.route("/", search);
   app.route("/", access);
   app.route("/", downloads);
-  app.on(
-    "PUT",
-    "*",
-    bodyLimit({
-      maxSize: runtime.config.maxBodySize,
-      onError: (c) =>
-        errorResponse(
-          c,
-          new PackrError(
-            "PAYLOAD_TOO_LARGE",
-            `The request body is larger than this registry accepts (${runtime.config.maxBodySize} bytes, PACKR_MAX_BODY_SIZE).`,
-          ),
-        ),
-    }),
-  );
-  // After the body limit: dist-tag PUTs are package writes too.
   app.route("/", distTags);
   app.on(["GET", "HEAD", "PUT", "DELETE"], "*", (c) => packageRoute(c));
   return app;

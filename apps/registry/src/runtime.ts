@@ -1,5 +1,6 @@
 import path from "node:path";
 import {
+  BlobSweeper,
   backfillSearchDocuments,
   type Config,
   createBlobStore,
@@ -122,6 +123,21 @@ export async function createRuntime(
     });
     relay.start();
   }
+  // Tarball blobs no row references (a crash between blob write and commit, a refused race):
+  // deleted once older than PACKR_BLOB_SWEEP_GRACE, every PACKR_BLOB_SWEEP_INTERVAL.
+  const sweeper = new BlobSweeper(deps, {
+    graceMs: config.blobSweep.graceMs,
+    onSwept: (r) => {
+      if (r.deleted.length > 0)
+        logger.info({ msg: "orphan blobs deleted", count: r.deleted.length, examined: r.examined });
+    },
+    onError: (err) =>
+      logger.error({
+        msg: "blob sweep failed",
+        error: err instanceof Error ? err.message : String(err),
+      }),
+  });
+  if (config.runJobs) sweeper.start(config.blobSweep.intervalMs);
   return {
     config,
     logger,
@@ -134,6 +150,7 @@ export async function createRuntime(
     async close() {
       // Jobs in flight finish (or stay in the outbox for the next start); counts are written.
       await relay.stop();
+      await sweeper.stop();
       await analysis?.close();
       await downloads
         .close()

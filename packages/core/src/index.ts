@@ -111,6 +111,10 @@ export {
   publishOwnClients,
 } from "./packages/own-clients.ts";
 export { PACKAGE_CHANGED, PackageCache } from "./packages/package-cache.ts";
+export {
+  type PackageWriteAllowance,
+  packageWriteAllowance,
+} from "./packages/package-write-allowance.ts";
 export { tarballUrl } from "./packages/packument.ts";
 export { type PackumentBytes, PackumentCache } from "./packages/packument-cache.ts";
 export { type PublishResult, publishPackage } from "./packages/publish-package.ts";

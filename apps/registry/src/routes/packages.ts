@@ -5,7 +5,9 @@ import {
   getPackument,
   getTarball,
   getVersionManifest,
+  isPackrError,
   PackrError,
+  packageWriteAllowance,
   publishPackage,
   starPackage,
   unpublishPackage,
@@ -70,7 +72,7 @@ async function writeRoute(c: Context<AppEnv>, target: PackagePath): Promise<Resp
   const ctx = c.get("ctx");
   const { name } = target;
   if (c.req.method === "PUT" && target.kind === "packument") {
-    const body = await readJson(c);
+    const body = await readWriteBody(c, name, "document");
     switch (classifyPackagePut(body)) {
       case "deprecate":
         return c.json(await deprecateVersions({ ctx, input: { name, body } }), 200);
@@ -83,7 +85,7 @@ async function writeRoute(c: Context<AppEnv>, target: PackagePath): Promise<Resp
     }
   }
   if (c.req.method === "PUT" && target.kind === "packument-rev") {
-    const body = await readJson(c);
+    const body = await readWriteBody(c, name, "revision");
     const input = { name, rev: target.rev, body };
     switch (classifyPackageRevPut(body)) {
       case "unpublish":
@@ -105,6 +107,38 @@ async function writeRoute(c: Context<AppEnv>, target: PackagePath): Promise<Resp
     return c.json(await deleteTarball({ ctx, input }), 200);
   }
   throw new PackrError("NOT_FOUND", `${c.req.method} is not supported on ${name}.`);
+}
+
+/**
+ * The body of a package write, read only once the caller is known to be allowed to send one that
+ * size (core's `packageWriteAllowance`, from the token alone): anonymous and wrong-token callers
+ * get their 401 and non-maintainers their 403 without the registry reading, buffering or parsing
+ * what may be a 200 MB body. A caller who may only star reads at most a small one.
+ */
+async function readWriteBody(
+  c: Context<AppEnv>,
+  name: string,
+  target: "document" | "revision",
+): Promise<unknown> {
+  const allowance = await packageWriteAllowance({ ctx: c.get("ctx"), input: { name, target } });
+  if (allowance.body === "small") {
+    try {
+      return await readJson(c);
+    } catch (err) {
+      // Too big for a star: it was a publish or a deprecation, so say why that is refused.
+      if (isPackrError(err) && err.code === "PAYLOAD_TOO_LARGE") throw allowance.refusal;
+      throw err;
+    }
+  }
+  const limit = c.get("runtime").config.maxBodySize;
+  return readJson(c, {
+    limit,
+    tooLarge: () =>
+      new PackrError(
+        "PAYLOAD_TOO_LARGE",
+        `The request body is larger than this registry accepts (${limit} bytes, PACKR_MAX_BODY_SIZE).`,
+      ),
+  });
 }
 
 /**

@@ -165,6 +165,16 @@ describe("token expiry range", () => {
   });
 });
 
+describe("blob sweeper", () => {
+  it("defaults to an hour's grace, every hour; reads durations; 0 turns it off", () => {
+    expect(loadConfig({}).blobSweep).toEqual({ graceMs: 3_600_000, intervalMs: 3_600_000 });
+    expect(
+      loadConfig({ PACKR_BLOB_SWEEP_GRACE: "2h", PACKR_BLOB_SWEEP_INTERVAL: "0" }).blobSweep,
+    ).toEqual({ graceMs: 7_200_000, intervalMs: 0 });
+    expect(() => loadConfig({ PACKR_BLOB_SWEEP_GRACE: "soon" })).toThrow(/PACKR_BLOB_SWEEP_GRACE/);
+  });
+});
+
 describe("parseDuration / describeDuration", () => {
   it("reads a number with a unit; a bare number is milliseconds", () => {
     expect(["500ms", "30s", "15m", "2h", "7d", "250", " 3 H "].map(parseDuration)).toEqual([

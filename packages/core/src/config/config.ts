@@ -181,6 +181,13 @@ const EnvSchema = z.object({
   /** Worker threads for the CPU-bound part of package analysis; 0 runs it on the request thread. */
   PACKR_ANALYSIS_THREADS: z.coerce.number().int().min(0).max(16).default(1),
   PACKR_DOWNLOADS_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  /**
+   * The blob sweeper: how old an unreferenced tarball blob must be before it is deleted (a
+   * publish writes its blob just before committing the row that references it), and how often
+   * it runs (0: never). It runs with the jobs (PACKR_RUN_JOBS).
+   */
+  PACKR_BLOB_SWEEP_GRACE: duration(3_600_000),
+  PACKR_BLOB_SWEEP_INTERVAL: duration(3_600_000),
   DOC_GEN_ENABLED: flag,
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
@@ -250,6 +257,8 @@ export type Config = {
   /** Worker threads `version.analyze` derives its results on (0: inline, on the request thread). */
   analysisThreads: number;
   downloadsFlushMs: number;
+  /** Unreferenced blobs older than `graceMs` are deleted every `intervalMs` (0: never). */
+  blobSweep: { graceMs: number; intervalMs: number };
   /** Set when DOC_GEN_ENABLED=true and ANTHROPIC_API_KEY is given: Claude writes package docs. */
   docGen: { apiKey: string; baseUrl: string | undefined; model: string } | undefined;
 };
@@ -325,6 +334,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     runJobs: e.PACKR_RUN_JOBS,
     analysisThreads: e.PACKR_ANALYSIS_THREADS,
     downloadsFlushMs: e.PACKR_DOWNLOADS_FLUSH_SECONDS * 1000,
+    blobSweep: { graceMs: e.PACKR_BLOB_SWEEP_GRACE, intervalMs: e.PACKR_BLOB_SWEEP_INTERVAL },
     docGen:
       e.DOC_GEN_ENABLED && e.ANTHROPIC_API_KEY
         ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.DOC_GEN_MODEL }

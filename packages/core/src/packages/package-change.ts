@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { isAdminToken } from "../auth/policy.ts";
 import type { ServiceContext, TokenActor, Tx } from "../context.ts";
+import type { Queryable } from "../db/client.ts";
 import { packageMaintainers, packages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { refreshSearchDocument } from "../search/search-document.ts";
@@ -61,8 +62,8 @@ export function forgetPackage(ctx: ServiceContext, name: PackageName): void {
 
 /** Maintainers (and admins) may change a package; everyone else is told whom to ask. */
 export async function assertMaintainer(
-  tx: Tx,
-  pkg: PackageRow,
+  tx: Queryable,
+  pkg: Pick<PackageRow, "id">,
   token: TokenActor,
   name: PackageName,
 ): Promise<void> {

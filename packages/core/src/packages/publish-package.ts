@@ -11,6 +11,7 @@ import { newId } from "../ids.ts";
 import { enqueueJob } from "../jobs/outbox.ts";
 import { ANALYZE_VERSION } from "../jobs/topics.ts";
 import { sha512Hex, tarballKey } from "../storage/blob-store.ts";
+import { holdBlobKey } from "../storage/blob-sweeper.ts";
 import { assertNotUpstream } from "../uplink/assert-not-upstream.ts";
 import { revString } from "./build-packument.ts";
 import { findPackageMeta } from "./get-packument.ts";
@@ -70,6 +71,10 @@ export async function publishPackage(args: {
   const bytes = attachmentBytes(body._attachments, name, version);
   const { integrity, shasum } = verifyIntegrity(bytes, rawManifest, name, version);
   await assertNotUpstream(ctx, name, token);
+  // Every refusal before the write: a 403 or 409 must not leave up to 200 MB behind. The
+  // transaction checks again under the package's lock (a publish may land in between); what a
+  // crash or such a race leaves behind, the blob sweeper removes.
+  await assertMayAddVersion(ctx, token, name, version, integrity);
 
   const key = tarballKey(sha512Hex(bytes));
   await ctx.deps.blobStore.put(key, bytes, "application/octet-stream");
@@ -133,15 +138,12 @@ export async function publishPackage(args: {
       if (existing.integrity === integrity && existing.unpublishedAt === null) {
         return { ok: true, id: name.name, version, rev: "", idempotent: true } as const;
       }
-      throw new PackrError(
-        "VERSION_EXISTS",
-        existing.unpublishedAt
-          ? `${name.name}@${version} was unpublished, and a version number can never be reused. Bump the version and publish again.`
-          : `You cannot publish over the previously published versions: ${version}. Bump the version and publish again.`,
-        { details: { version } },
-      );
+      throw versionExists(name, version, existing.unpublishedAt);
     }
 
+    // The blob must outlive this row's commit: hold its key against the sweeper, and put the
+    // bytes back if a sweep took them between the write above and here.
+    await holdBlobKey(tx, ctx.deps.blobStore, key, bytes);
     await tx.insert(versions).values({
       id: newId("ver"),
       packageId: pkg.id,
@@ -201,6 +203,44 @@ export async function publishPackage(args: {
   });
   forgetPackage(ctx, name);
   return result;
+}
+
+/**
+ * The checks of the transaction, made before the tarball is written: a maintainer of an existing
+ * package, and a version number not taken (a live version with the same bytes is npm's retry,
+ * which succeeds).
+ */
+async function assertMayAddVersion(
+  ctx: ServiceContext,
+  token: TokenActor,
+  name: PackageName,
+  version: string,
+  integrity: string,
+): Promise<void> {
+  const [pkg] = await ctx.deps.db
+    .select({ id: packages.id })
+    .from(packages)
+    .where(eq(packages.name, name.name))
+    .limit(1);
+  if (!pkg) return;
+  await assertMaintainer(ctx.deps.db, pkg, token, name);
+  const [existing] = await ctx.deps.db
+    .select({ integrity: versions.integrity, unpublishedAt: versions.unpublishedAt })
+    .from(versions)
+    .where(and(eq(versions.packageId, pkg.id), eq(versions.version, version)));
+  if (existing && (existing.integrity !== integrity || existing.unpublishedAt !== null)) {
+    throw versionExists(name, version, existing.unpublishedAt);
+  }
+}
+
+function versionExists(name: PackageName, version: string, unpublishedAt: Date | null): PackrError {
+  return new PackrError(
+    "VERSION_EXISTS",
+    unpublishedAt
+      ? `${name.name}@${version} was unpublished, and a version number can never be reused. Bump the version and publish again.`
+      : `You cannot publish over the previously published versions: ${version}. Bump the version and publish again.`,
+    { details: { version } },
+  );
 }
 
 /**

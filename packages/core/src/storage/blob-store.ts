@@ -11,6 +11,11 @@ export interface BlobStore {
   /** A stream of the object's bytes, or null when there is none. */
   get(key: string): Promise<ReadableStream<Uint8Array> | null>;
   exists(key: string): Promise<boolean>;
+  /**
+   * Every object whose key starts with `prefix`, with when it was last written: what the blob
+   * sweeper walks. Unordered; objects written during the walk may or may not appear.
+   */
+  list(prefix: string): AsyncIterable<StoredBlob>;
   /** Delete an object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   /**
@@ -21,6 +26,8 @@ export interface BlobStore {
   /** Cheap reachability probe for /health. */
   check(): Promise<void>;
 }
+
+export type StoredBlob = { key: string; modifiedAt: Date };
 
 /** `tarballs/ab/cd/<sha512 hex>.tgz`: the digest spreads keys over prefixes and names the bytes. */
 export function tarballKey(sha512Hex: string): string {

@@ -30,6 +30,24 @@ describe("FsBlobStore", () => {
     expect(await store.exists("missing.tgz")).toBe(false);
   });
 
+  it("lists the keys under a prefix with their write times, and nothing when there are none", async () => {
+    const before = Date.now() - 1000;
+    await store.put("tarballs/11/22/one.tgz", Buffer.from("1"));
+    await store.put("tarballs/33/44/two.tgz", Buffer.from("2"));
+    await store.put("other/three.tgz", Buffer.from("3"));
+    const listed = [];
+    for await (const blob of store.list("tarballs/")) listed.push(blob);
+    expect(listed.map((b) => b.key).sort()).toEqual(
+      expect.arrayContaining(["tarballs/11/22/one.tgz", "tarballs/33/44/two.tgz"]),
+    );
+    expect(listed.some((b) => b.key.startsWith("other/"))).toBe(false);
+    for (const b of listed) expect(b.modifiedAt.getTime()).toBeGreaterThan(before);
+    const none = [];
+    for await (const blob of new FsBlobStore(path.join(root, "absent")).list("tarballs/"))
+      none.push(blob);
+    expect(none).toEqual([]);
+  });
+
   it("refuses keys that escape its root", async () => {
     await expect(store.put("../outside.tgz", Buffer.from("x"))).rejects.toThrow(/escapes/);
   });

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { access, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import type { BlobStore } from "./blob-store.ts";
+import type { BlobStore, StoredBlob } from "./blob-store.ts";
 
 /** Local filesystem store for the embedded default: `<dataDir>/blobs/<key>`. */
 export class FsBlobStore implements BlobStore {
@@ -52,6 +52,33 @@ export class FsBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  /** Files under `<root>/<prefix>`, a crashed write's leftover `.tmp` files included. */
+  async *list(prefix: string): AsyncIterable<StoredBlob> {
+    const root = path.resolve(this.root);
+    const start = this.pathOf(prefix.endsWith("/") ? prefix.slice(0, -1) : prefix);
+    const walk = async function* (dir: string): AsyncGenerator<StoredBlob> {
+      let entries: import("node:fs").Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return; // nothing stored yet, or removed while walking
+      }
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) yield* walk(full);
+        else if (entry.isFile()) {
+          const info = await stat(full).catch(() => null);
+          if (!info) continue;
+          yield {
+            key: path.relative(root, full).split(path.sep).join("/"),
+            modifiedAt: info.mtime,
+          };
+        }
+      }
+    };
+    yield* walk(start);
   }
 
   async downloadUrl(): Promise<string | null> {

@@ -4,8 +4,9 @@ import type { BlobStore } from "./blob-store.ts";
 import { FsBlobStore } from "./fs-blob-store.ts";
 import { S3BlobStore } from "./s3-blob-store.ts";
 
-export type { BlobStore } from "./blob-store.ts";
+export type { BlobStore, StoredBlob } from "./blob-store.ts";
 export { sha512Hex, tarballKey } from "./blob-store.ts";
+export { BlobSweeper, type SweepResult, sweepOrphanBlobs } from "./blob-sweeper.ts";
 export { FsBlobStore } from "./fs-blob-store.ts";
 export { S3BlobStore } from "./s3-blob-store.ts";
 

@@ -62,6 +62,16 @@ describe("S3BlobStore against s3rver", () => {
     await expect(store.delete("never-existed.tgz")).resolves.toBeUndefined();
   });
 
+  it("lists the keys under a prefix with their write times", async () => {
+    await store.put("list/aa/one.tgz", Buffer.from("1"));
+    await store.put("list/bb/two.tgz", Buffer.from("2"));
+    await store.put("unlisted/three.tgz", Buffer.from("3"));
+    const listed = [];
+    for await (const blob of store.list("list/")) listed.push(blob);
+    expect(listed.map((b) => b.key).sort()).toEqual(["list/aa/one.tgz", "list/bb/two.tgz"]);
+    for (const b of listed) expect(b.modifiedAt).toBeInstanceOf(Date);
+  });
+
   it("check() passes for the bucket and fails for a missing one", async () => {
     await expect(store.check()).resolves.toBeUndefined();
     const missing = new S3BlobStore({ ...config, bucket: "no-such-bucket" });

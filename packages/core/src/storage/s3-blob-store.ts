@@ -3,13 +3,14 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { S3Config } from "../config/config.ts";
-import type { BlobStore } from "./blob-store.ts";
+import type { BlobStore, StoredBlob } from "./blob-store.ts";
 
 /** Presigned download URLs live just long enough for a client to follow the redirect. */
 const DOWNLOAD_URL_TTL_SECONDS = 5 * 60;
@@ -92,6 +93,25 @@ export class S3BlobStore implements BlobStore {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredBlob> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.config.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key && object.LastModified) {
+          yield { key: object.Key, modifiedAt: object.LastModified };
+        }
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   async downloadUrl(key: string, filename: string): Promise<string | null> {

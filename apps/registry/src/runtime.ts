@@ -54,7 +54,10 @@ export async function createRuntime(
       });
   // Search documents for packages changed before they existed (a no-op query once they all have one).
   await backfillSearchDocuments(database.db);
-  const tokens = new TokenService(database.db, secrets.jwt);
+  const tokens = new TokenService(database.db, {
+    current: secrets.jwt,
+    previous: config.jwtPreviousSecrets,
+  });
   const signer = new RegistrySigner(secrets.signingKey);
   await registerSigningKey(database.db, signer.key);
   const packageCache = new PackageCache();

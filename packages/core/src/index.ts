@@ -163,7 +163,7 @@ export {
   type TokenTtlRange,
 } from "./tokens/token-expiry.ts";
 export { npmTokenKey } from "./tokens/token-rules.ts";
-export { TokenService } from "./tokens/token-service.ts";
+export { type JwtSecrets, jwtKeyId, TOKEN_AUDIENCE, TokenService } from "./tokens/token-service.ts";
 export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";

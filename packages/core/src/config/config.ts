@@ -152,6 +152,19 @@ const EnvSchema = z.object({
   S3_FORCE_PATH_STYLE: flag,
   S3_TARBALL_DELIVERY: z.enum(["redirect", "proxy"]).default("redirect"),
   JWT_SECRET: optionalString,
+  /**
+   * Retired JWT secrets, comma-separated: tokens they signed are still accepted until they expire,
+   * so JWT_SECRET can be rotated without logging everyone out. Nothing new is signed with them.
+   */
+  JWT_PREVIOUS_SECRETS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   SESSION_SECRET: optionalString,
   INTERNAL_API_SECRET: optionalString,
   /** PKCS#8 PEM of an ECDSA P-256 key; `\n` escapes are accepted for one-line env files. */
@@ -235,6 +248,8 @@ export type Config = {
   databaseUrl: string | undefined;
   s3: S3Config | undefined;
   secrets: { jwt?: string; session?: string; internalApi?: string; signingKey?: string };
+  /** JWT_PREVIOUS_SECRETS: retired JWT secrets whose tokens are verified until they expire. */
+  jwtPreviousSecrets: string[];
   /** Public packages from an upstream registry; undefined when PACKR_UPLINK_URL is empty. */
   uplink: UplinkConfig | undefined;
   /** Scopes (without `@`) that are Packr's even before they hold a package: never looked up upstream. */
@@ -312,6 +327,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined,
     secrets,
+    jwtPreviousSecrets: e.JWT_PREVIOUS_SECRETS,
     uplink: e.PACKR_UPLINK_URL
       ? {
           url: e.PACKR_UPLINK_URL,

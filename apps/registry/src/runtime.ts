@@ -26,6 +26,7 @@ import {
 } from "@packr/core";
 import { type AnalysisThreads, createAnalysisThreads } from "./analysis-threads.ts";
 import { createLogger, type Logger, resolveLogFormat } from "./logger.ts";
+import { type SecurityHeaders, securityHeaders } from "./security-headers.ts";
 
 /** Everything one registry process holds: wired once from config, closed once on shutdown. */
 export type Runtime = {
@@ -35,6 +36,8 @@ export type Runtime = {
   secrets: Secrets;
   /** Hands committed outbox jobs to the in-process runner (started unless PACKR_RUN_JOBS=false). */
   relay: OutboxRelay;
+  /** Sent on every answer (security-headers.ts); HSTS in it when PACKR_PUBLIC_URL is https. */
+  securityHeaders: SecurityHeaders;
   /** Set once the server is listening, when PACKR_PUBLIC_URL was not given. */
   setBoundUrl(url: string): void;
   close(): Promise<void>;
@@ -131,6 +134,7 @@ export async function createRuntime(
     deps,
     secrets,
     relay,
+    securityHeaders: securityHeaders(config.publicUrl),
     setBoundUrl(url) {
       boundUrl = url;
     },

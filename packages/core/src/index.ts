@@ -141,6 +141,10 @@ export {
   SIGN_IN_PROVIDERS,
 } from "./sessions/create-session.ts";
 export { endSession } from "./sessions/end-session.ts";
+export {
+  allowMagicLink,
+  MagicLinkRequestInput,
+} from "./sessions/magic-link-limit.ts";
 export { SessionSigner } from "./sessions/session-signer.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
 export {

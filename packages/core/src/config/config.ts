@@ -358,6 +358,8 @@ const DashboardEnvSchema = z.object({
   ...ListenEnv,
   PACKR_DASHBOARD_URL: optionalString.pipe(z.url().optional()),
   PACKR_REGISTRY_URL: optionalString.pipe(z.url().optional()),
+  /** How long the dashboard waits for one answer of the registry before saying it timed out. */
+  PACKR_REGISTRY_TIMEOUT: duration(10_000),
   GITHUB_CLIENT_ID: optionalString,
   GITHUB_CLIENT_SECRET: optionalString,
   GITHUB_URL: z.url().default("https://github.com"),
@@ -399,6 +401,8 @@ export type DashboardConfig = {
   dashboardUrl: string;
   /** Where the dashboard server calls the registry's admin API. */
   registryUrl: string;
+  /** PACKR_REGISTRY_TIMEOUT: the longest the dashboard waits for one registry answer (ms). */
+  registryTimeoutMs: number;
   github: (OAuthClientConfig & { url: string; apiUrl: string }) | undefined;
   google: (OAuthClientConfig & { issuer: string }) | undefined;
   gitlab: (OAuthClientConfig & { url: string }) | undefined;
@@ -427,6 +431,7 @@ export function loadDashboardConfig(env: Record<string, string | undefined>): Da
   return {
     dashboardUrl: trim(e.PACKR_DASHBOARD_URL ?? localUrl(e.HOST, e.PACKR_DASHBOARD_PORT)),
     registryUrl: trim(e.PACKR_REGISTRY_URL ?? localUrl(e.HOST, registryPort(e))),
+    registryTimeoutMs: e.PACKR_REGISTRY_TIMEOUT,
     github: e.GITHUB_CLIENT_ID
       ? {
           clientId: e.GITHUB_CLIENT_ID,

@@ -71,4 +71,12 @@ describe("sign-in mail limits", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
     }
   });
+
+  it("is described in /openapi.json", async () => {
+    const doc = (await (await reg.app.request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const op = doc.paths["/api/v1/admin/magic-links"]?.post;
+    expect(Object.keys(op?.responses ?? {}).sort()).toEqual(["204", "400", "401", "429"]);
+  });
 });

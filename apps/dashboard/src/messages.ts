@@ -13,6 +13,10 @@ export const FAILURES: Record<string, string> = {
   missing_password: "Enter your username and password.",
   too_many_attempts: "Too many wrong passwords from here. Wait a minute, then try again.",
   registry_unreachable: "The registry cannot be reached. Is Packr's registry running?",
+  registry_timeout:
+    "The registry cannot be reached: it did not answer in time (PACKR_REGISTRY_TIMEOUT). Try again in a moment; if it keeps happening, check that Packr's registry is running and not overloaded.",
+  too_many_links:
+    "Too many sign-in links were asked for: at most 3 for one email address in 15 minutes, and 20 from one network in an hour. Use a link already sent (check your spam folder), or wait and try again.",
 };
 
 export function failureMessage(reason: string | undefined): string | null {

@@ -225,6 +225,46 @@ export async function startStack(
   return stack;
 }
 
+/**
+ * A dashboard alone (`next start`), for tests that point it at something other than a registry
+ * (one that never answers). Secrets are generated into its own data dir.
+ */
+export async function startDashboardProcess(env: Record<string, string>): Promise<Proc> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "packr-dash-only-"));
+  const proc = await startProcess(
+    "dashboard",
+    [
+      path.join(DASHBOARD_DIR, "node_modules/next/dist/bin/next"),
+      "start",
+      "-p",
+      String(port),
+      "-H",
+      "127.0.0.1",
+    ],
+    {
+      cwd: DASHBOARD_DIR,
+      url,
+      probe: "/login",
+      env: {
+        ...baseEnv(),
+        NODE_ENV: "production",
+        PACKR_DASHBOARD_URL: url,
+        PACKR_DATA_DIR: dataDir,
+        ...env,
+      },
+    },
+  );
+  return {
+    ...proc,
+    async stop() {
+      await proc.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** A full-page screenshot kept as a test artifact (apps/dashboard/test-results/<name>.png). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });

@@ -69,6 +69,15 @@ export const PasswordSessionBody = z
   })
   .openapi("PasswordSession");
 
+export const MagicLinkRequestBody = z
+  .object({
+    email: z.string().email().max(320).openapi({ description: "Where the sign-in link goes" }),
+    ip: z.string().max(64).optional().openapi({
+      description: "The browser's address as the dashboard saw it (links are limited per address)",
+    }),
+  })
+  .openapi("MagicLinkRequest");
+
 export const SessionCreated = z
   .object({
     session: z.string().openapi({ description: "The packr_session cookie value" }),

@@ -21,6 +21,7 @@ import { search } from "./routes/search.ts";
 import { security } from "./routes/security.ts";
 import { session } from "./routes/session.ts";
 import type { Runtime } from "./runtime.ts";
+import { securityHeadersMiddleware } from "./security-headers.ts";
 
 /**
  * The registry as a Hono app over a runtime. Tests call `app.request()` on it; server.ts serves it.
@@ -70,6 +71,10 @@ export function createApp(runtime: Runtime) {
       agent: c.req.header("user-agent")?.split(" ")[0],
     });
   });
+  // Security headers: on the registry's own paths here; package paths put the same constants in
+  // their plain header objects (packages.ts), errors in errorResponse.
+  for (const p of ["/", "/health", "/-/*", "/api/*", "/agent/*"])
+    app.use(p, securityHeadersMiddleware);
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => notFoundResponse(c));
 

@@ -3,6 +3,10 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "./env.ts";
+import { securityHeaders } from "./security-headers.ts";
+
+/** For an error raised before the runtime is on the context (none is, today): the http set. */
+const BASE_HEADERS = securityHeaders(undefined);
 
 /**
  * The one place an error becomes an HTTP answer: the flat body of DESIGN.md §6 on every route,
@@ -24,14 +28,17 @@ export function errorResponse(c: Context<AppEnv>, err: unknown): Response {
       }),
     );
   }
-  const headers: Record<string, string> = {};
+  // Errors on package paths skip the security middleware (it is not on the hot path): add them here.
+  const headers: Record<string, string> = {
+    ...(c.get("runtime")?.securityHeaders ?? BASE_HEADERS),
+  };
   if (packrError.status === 401) {
     headers["WWW-Authenticate"] = challenge(c);
     headers["npm-notice"] = headerText(packrError.message);
   }
-  // The uplink is down and nothing is cached: tell clients and caches when to come back.
+  // The uplink is down and nothing is cached, or a limit is reached: say when to come back.
   const retryAfter = packrError.details?.retryAfter;
-  if (packrError.status === 503 && typeof retryAfter === "number") {
+  if ((packrError.status === 503 || packrError.status === 429) && typeof retryAfter === "number") {
     headers["Retry-After"] = String(retryAfter);
   }
   return c.json(

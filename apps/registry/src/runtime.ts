@@ -27,6 +27,7 @@ import {
 } from "@packr/core";
 import { type AnalysisThreads, createAnalysisThreads } from "./analysis-threads.ts";
 import { createLogger, type Logger, resolveLogFormat } from "./logger.ts";
+import { type SecurityHeaders, securityHeaders } from "./security-headers.ts";
 
 /** Everything one registry process holds: wired once from config, closed once on shutdown. */
 export type Runtime = {
@@ -36,6 +37,8 @@ export type Runtime = {
   secrets: Secrets;
   /** Hands committed outbox jobs to the in-process runner (started unless PACKR_RUN_JOBS=false). */
   relay: OutboxRelay;
+  /** Sent on every answer (security-headers.ts); HSTS in it when PACKR_PUBLIC_URL is https. */
+  securityHeaders: SecurityHeaders;
   /** Set once the server is listening, when PACKR_PUBLIC_URL was not given. */
   setBoundUrl(url: string): void;
   close(): Promise<void>;
@@ -55,7 +58,10 @@ export async function createRuntime(
       });
   // Search documents for packages changed before they existed (a no-op query once they all have one).
   await backfillSearchDocuments(database.db);
-  const tokens = new TokenService(database.db, secrets.jwt);
+  const tokens = new TokenService(database.db, {
+    current: secrets.jwt,
+    previous: config.jwtPreviousSecrets,
+  });
   const signer = new RegistrySigner(secrets.signingKey);
   await registerSigningKey(database.db, signer.key);
   const packageCache = new PackageCache();
@@ -144,6 +150,7 @@ export async function createRuntime(
     deps,
     secrets,
     relay,
+    securityHeaders: securityHeaders(config.publicUrl),
     setBoundUrl(url) {
       boundUrl = url;
     },

@@ -145,6 +145,10 @@ export {
   SIGN_IN_PROVIDERS,
 } from "./sessions/create-session.ts";
 export { endSession } from "./sessions/end-session.ts";
+export {
+  allowMagicLink,
+  MagicLinkRequestInput,
+} from "./sessions/magic-link-limit.ts";
 export { SessionSigner } from "./sessions/session-signer.ts";
 export { type RegistryKey, RegistrySigner, type Signature } from "./signing/registry-signer.ts";
 export {
@@ -167,7 +171,7 @@ export {
   type TokenTtlRange,
 } from "./tokens/token-expiry.ts";
 export { npmTokenKey } from "./tokens/token-rules.ts";
-export { TokenService } from "./tokens/token-service.ts";
+export { type JwtSecrets, jwtKeyId, TOKEN_AUDIENCE, TokenService } from "./tokens/token-service.ts";
 export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";

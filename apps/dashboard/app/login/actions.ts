@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { getSettings } from "../../src/server/config.ts";
 import { sendMagicLink } from "../../src/server/mailer.ts";
-import { type AdminUser, callRegistry } from "../../src/server/registry.ts";
+import { type AdminUser, callRegistry, type RegistryError } from "../../src/server/registry.ts";
 import { cookieAttributes, SESSION_COOKIE } from "../../src/server/session.ts";
 import { magicLinkUrl } from "../../src/server/sign-in.ts";
 import { safeNext } from "../../src/server/signed.ts";
@@ -24,6 +24,19 @@ export async function requestMagicLink(formData: FormData): Promise<void> {
   const next = typeof formData.get("next") === "string" ? String(formData.get("next")) : "";
   if (!settings.email) redirect("/login?error=unknown_provider");
   if (!parsed.success) redirect(`/login?error=invalid_email&next=${encodeURIComponent(next)}`);
+  // Counted at the registry before anything is sent: it refuses past 3 mails per address in
+  // 15 minutes or 20 per client address in an hour, so nobody can flood a mailbox through us.
+  const allowed = await callRegistry("/api/v1/admin/magic-links", {
+    method: "POST",
+    body: { email: parsed.data.email, ...(await clientAddress()) },
+  });
+  if (!allowed.ok) {
+    const back = (reason: string) =>
+      redirect(`/login?error=${reason}&next=${encodeURIComponent(next)}`);
+    if (allowed.status === 429) back("too_many_links");
+    console.error(`the registry refused a sign-in mail: ${allowed.status} ${allowed.message}`);
+    back(unreachable(allowed) ?? "mail_failed");
+  }
   const url = magicLinkUrl(settings, parsed.data.email, parsed.data.next ?? null);
   try {
     await sendMagicLink(settings, parsed.data.email, url);
@@ -55,16 +68,13 @@ export async function signInWithPassword(formData: FormData): Promise<void> {
   });
   if (!parsed.success) back("missing_password");
   const h = await headers();
-  // The browser's address (Next sets X-Forwarded-For from the socket): wrong passwords are
-  // limited per address at the registry, not per dashboard.
-  const ip = h.get("x-forwarded-for")?.split(",")[0]?.trim().slice(0, 64) || undefined;
   const created = await callRegistry<{ session: string; expiresAt: string; user: AdminUser }>(
     "/api/v1/admin/sessions/password",
     {
       method: "POST",
       body: {
         ...parsed.data,
-        ...(ip ? { ip } : {}),
+        ...(await clientAddress()),
         userAgent: h.get("user-agent")?.slice(0, 500) ?? undefined,
       },
     },
@@ -74,7 +84,7 @@ export async function signInWithPassword(formData: FormData): Promise<void> {
     if (created.status === 401 && created.message.startsWith("Incorrect")) back("wrong_password");
     if (created.status === 429) back("too_many_attempts");
     console.error(`the registry refused a password sign-in: ${created.status} ${created.message}`);
-    back(created.status === 503 ? "registry_unreachable" : "registry_refused");
+    back(unreachable(created) ?? "registry_refused");
     return;
   }
   (await cookies()).set(
@@ -83,4 +93,19 @@ export async function signInWithPassword(formData: FormData): Promise<void> {
     await cookieAttributes(created.data.expiresAt),
   );
   redirect(next);
+}
+
+/**
+ * The browser's address (Next sets X-Forwarded-For from the socket): wrong passwords and sign-in
+ * mails are limited per address at the registry, not per dashboard.
+ */
+async function clientAddress(): Promise<{ ip?: string }> {
+  const ip = (await headers()).get("x-forwarded-for")?.split(",")[0]?.trim().slice(0, 64);
+  return ip ? { ip } : {};
+}
+
+/** The page's reason for a registry that is down or too slow, if that is what happened. */
+function unreachable(err: RegistryError): string | undefined {
+  if (err.status !== 503) return undefined;
+  return err.timedOut ? "registry_timeout" : "registry_unreachable";
 }

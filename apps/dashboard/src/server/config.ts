@@ -36,3 +36,11 @@ export function getSettings(): Promise<DashboardSettings> {
   })();
   return settings;
 }
+
+let https: boolean | undefined;
+
+/** Whether PACKR_DASHBOARD_URL is https (HSTS, CSP upgrades); read once, synchronously, for the proxy. */
+export function dashboardIsHttps(): boolean {
+  https ??= loadDashboardConfig(process.env).dashboardUrl.startsWith("https:");
+  return https;
+}

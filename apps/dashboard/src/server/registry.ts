@@ -2,7 +2,13 @@ import { getSettings } from "./config.ts";
 
 export type AdminUser = { id: string; name: string | null; email: string | null; isAdmin: boolean };
 
-export type RegistryError = { status: number; code: string; message: string };
+export type RegistryError = {
+  status: number;
+  code: string;
+  message: string;
+  /** Set when the registry accepted the call but gave no answer within PACKR_REGISTRY_TIMEOUT. */
+  timedOut?: boolean;
+};
 
 export type RegistryResult<T> =
   | { ok: true; status: number; data: T }
@@ -25,22 +31,31 @@ export async function callRegistry<T>(
   if (init.session) headers["x-packr-session"] = init.session;
   if (init.body !== undefined) headers["content-type"] = "application/json";
   let res: Response;
+  let text: string;
+  // One deadline for the answer and its body: a registry that accepts the connection and then
+  // stalls would otherwise hold this request (and the person's page) open forever.
+  const signal = AbortSignal.timeout(settings.registryTimeoutMs);
   try {
     res = await fetch(`${settings.registryUrl}${path}`, {
       method: init.method ?? "GET",
       headers,
       body: init.body === undefined ? null : JSON.stringify(init.body),
       cache: "no-store",
+      signal,
     });
-  } catch {
+    text = await res.text();
+  } catch (err) {
+    const timedOut = signal.aborted || (err instanceof Error && err.name === "TimeoutError");
     return {
       ok: false,
       status: 503,
       code: "UNAVAILABLE",
-      message: `The registry at ${settings.registryUrl} cannot be reached.`,
+      message: timedOut
+        ? `The registry at ${settings.registryUrl} cannot be reached: it did not answer within ${describeMs(settings.registryTimeoutMs)} (PACKR_REGISTRY_TIMEOUT).`
+        : `The registry at ${settings.registryUrl} cannot be reached.`,
+      ...(timedOut ? { timedOut: true } : {}),
     };
   }
-  const text = await res.text();
   let body: unknown = null;
   try {
     body = text ? JSON.parse(text) : null;
@@ -56,3 +71,6 @@ export async function callRegistry<T>(
     message: err.error ?? err.message ?? `The registry answered ${res.status}.`,
   };
 }
+
+const describeMs = (ms: number): string =>
+  ms % 1000 === 0 ? `${ms / 1000} s` : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;

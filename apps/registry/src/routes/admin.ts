@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
+  allowMagicLink,
   createPasswordSession,
   createSession,
   createToken,
@@ -19,6 +20,7 @@ import {
   DeviceDecision,
   DeviceDecisionBody,
   errorResponses,
+  MagicLinkRequestBody,
   Me,
   PasswordSessionBody,
   SessionCreated,
@@ -60,6 +62,20 @@ const passwordSessionRoute = createRoute({
   responses: {
     201: { description: "Session created", ...json(SessionCreated) },
     ...errorResponses(400, 401, 403, 429),
+  },
+});
+
+const magicLinkRoute = createRoute({
+  method: "post",
+  path: "/api/v1/admin/magic-links",
+  tags,
+  summary:
+    "Count a sign-in mail before the dashboard sends it; 429 past 3 per email address in 15 minutes or 20 per client address in an hour (internal secret)",
+  security: [{ internalSecret: [] }],
+  request: { body: { ...json(MagicLinkRequestBody), required: true } },
+  responses: {
+    204: { description: "The mail may be sent" },
+    ...errorResponses(400, 401, 429),
   },
 });
 
@@ -185,6 +201,10 @@ admin
     }
     const r = await createPasswordSession({ ctx, input: c.req.valid("json") });
     return c.json({ session: r.session, expiresAt: r.expiresAt.toISOString(), user: r.user }, 201);
+  })
+  .openapi(magicLinkRoute, (c) => {
+    allowMagicLink({ ctx: c.get("ctx"), input: c.req.valid("json") });
+    return c.body(null, 204);
   })
   .openapi(meRoute, (c) => c.json(me(c.get("ctx")), 200))
   .openapi(endSessionRoute, async (c) => {

@@ -19,6 +19,7 @@ import { headerText } from "../http-errors.ts";
 import { type PackagePath, parsePackagePath, rawPathname } from "../package-path.ts";
 import { classifyPackagePut, classifyPackageRevPut } from "../put-kind.ts";
 import { readJson } from "../read-json.ts";
+import { setSecurityHeaders } from "../security-headers.ts";
 
 const ABBREVIATED = "application/vnd.npm.install-v1+json";
 
@@ -52,9 +53,7 @@ export async function packageRoute(c: Context<AppEnv>): Promise<Response> {
       return c.json(
         await getVersionManifest({ ctx, input: { name: target.name, spec: target.spec } }),
         200,
-        {
-          "Cache-Control": "no-cache",
-        },
+        { ...c.get("runtime").securityHeaders, "Cache-Control": "no-cache" },
       );
     case "tarball":
       return tarballResponse(c, target.name, target.filename);
@@ -69,6 +68,7 @@ export async function packageRoute(c: Context<AppEnv>): Promise<Response> {
  * `PUT /<name>/-rev/<rev>`; unpublish of the whole package and tarball deletion on DELETE.
  */
 async function writeRoute(c: Context<AppEnv>, target: PackagePath): Promise<Response> {
+  setSecurityHeaders(c);
   const ctx = c.get("ctx");
   const { name } = target;
   if (c.req.method === "PUT" && target.kind === "packument") {
@@ -153,6 +153,7 @@ async function packumentResponse(c: Context<AppEnv>, name: string): Promise<Resp
   // A plain object, not `Headers`: the server adapter writes it out as is (a `Headers` costs a
   // validated copy per header, twice); this is the hottest response of the registry.
   const headers: Record<string, string> = {
+    ...c.get("runtime").securityHeaders,
     "Content-Type": abbreviated ? ABBREVIATED : "application/json",
     ETag: doc.etag,
     "Last-Modified": doc.modifiedAt.toUTCString(),
@@ -198,11 +199,16 @@ async function tarballResponse(
   if (result.kind === "redirect") {
     return new Response(null, {
       status: 302,
-      headers: { Location: result.url, "Cache-Control": "no-store" },
+      headers: {
+        ...c.get("runtime").securityHeaders,
+        Location: result.url,
+        "Cache-Control": "no-store",
+      },
     });
   }
   // Plain headers and in-memory bytes take the server adapter's direct path: one write, no stream.
   const headers = {
+    ...c.get("runtime").securityHeaders,
     "Content-Type": "application/octet-stream",
     "Content-Length": String(result.size),
     // The bytes behind a name@version never change (a version is immutable, and never reused).

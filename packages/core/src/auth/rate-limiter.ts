@@ -12,6 +12,10 @@ export const RATE_LIMITS = {
   passwordFailuresPerAddress: { limit: 10, windowMs: 60_000 },
   /** Wrong passwords per username, from anywhere: bounds guessing spread over many addresses. */
   passwordFailuresPerName: { limit: 30, windowMs: 60_000 },
+  /** Sign-in mails to one address: enough for a person, too few to flood their mailbox. */
+  magicLinksPerEmail: { limit: 3, windowMs: 15 * 60_000 },
+  /** Sign-in mails asked for from one client address, to any addresses. */
+  magicLinksPerAddress: { limit: 20, windowMs: 60 * 60_000 },
 } as const;
 
 export type RateLimit = { limit: number; windowMs: number };
@@ -22,7 +26,7 @@ export type RateLimit = { limit: number; windowMs: number };
  * would put a network round trip in front of every device-code poll.
  */
 export class RateLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly windows = new Map<string, { start: number; count: number; windowMs: number }>();
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -33,7 +37,7 @@ export class RateLimiter {
     const w = this.windows.get(id);
     if (!w || now - w.start >= rule.windowMs) {
       if (this.windows.size > 50_000) this.sweep(now);
-      this.windows.set(id, { start: now, count: 1 });
+      this.windows.set(id, { start: now, count: 1, windowMs: rule.windowMs });
       return true;
     }
     w.count += 1;
@@ -57,7 +61,14 @@ export class RateLimiter {
     );
   }
 
+  /** Milliseconds until the key's current window ends (0 when it has none). */
+  remainingMs(bucket: string, key: string): number {
+    const w = this.windows.get(`${bucket}\u0000${key}`);
+    return w ? Math.max(0, w.start + w.windowMs - this.clock()) : 0;
+  }
+
+  /** Drop ended windows, each by its own length (an hour-long window must not end after a minute). */
   private sweep(now: number): void {
-    for (const [id, w] of this.windows) if (now - w.start >= 60_000) this.windows.delete(id);
+    for (const [id, w] of this.windows) if (now - w.start >= w.windowMs) this.windows.delete(id);
   }
 }

@@ -20,6 +20,13 @@ describe("loadConfig", () => {
     expect(path.isAbsolute(config.dataDir)).toBe(true);
   });
 
+  it("reads retired JWT secrets as a comma list (none by default)", () => {
+    expect(loadConfig({}).jwtPreviousSecrets).toEqual([]);
+    expect(
+      loadConfig({ JWT_PREVIOUS_SECRETS: " old-one , ,older-two " }).jwtPreviousSecrets,
+    ).toEqual(["old-one", "older-two"]);
+  });
+
   it("selects PostgreSQL and S3 when configured, and parses sizes and flags", () => {
     const config = loadConfig({
       DATABASE_URL: "postgres://u@db/packr",

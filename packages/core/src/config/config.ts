@@ -152,6 +152,19 @@ const EnvSchema = z.object({
   S3_FORCE_PATH_STYLE: flag,
   S3_TARBALL_DELIVERY: z.enum(["redirect", "proxy"]).default("redirect"),
   JWT_SECRET: optionalString,
+  /**
+   * Retired JWT secrets, comma-separated: tokens they signed are still accepted until they expire,
+   * so JWT_SECRET can be rotated without logging everyone out. Nothing new is signed with them.
+   */
+  JWT_PREVIOUS_SECRETS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   SESSION_SECRET: optionalString,
   INTERNAL_API_SECRET: optionalString,
   /** PKCS#8 PEM of an ECDSA P-256 key; `\n` escapes are accepted for one-line env files. */
@@ -242,6 +255,8 @@ export type Config = {
   databaseUrl: string | undefined;
   s3: S3Config | undefined;
   secrets: { jwt?: string; session?: string; internalApi?: string; signingKey?: string };
+  /** JWT_PREVIOUS_SECRETS: retired JWT secrets whose tokens are verified until they expire. */
+  jwtPreviousSecrets: string[];
   /** Public packages from an upstream registry; undefined when PACKR_UPLINK_URL is empty. */
   uplink: UplinkConfig | undefined;
   /** Scopes (without `@`) that are Packr's even before they hold a package: never looked up upstream. */
@@ -321,6 +336,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined,
     secrets,
+    jwtPreviousSecrets: e.JWT_PREVIOUS_SECRETS,
     uplink: e.PACKR_UPLINK_URL
       ? {
           url: e.PACKR_UPLINK_URL,
@@ -352,6 +368,8 @@ const DashboardEnvSchema = z.object({
   ...ListenEnv,
   PACKR_DASHBOARD_URL: optionalString.pipe(z.url().optional()),
   PACKR_REGISTRY_URL: optionalString.pipe(z.url().optional()),
+  /** How long the dashboard waits for one answer of the registry before saying it timed out. */
+  PACKR_REGISTRY_TIMEOUT: duration(10_000),
   GITHUB_CLIENT_ID: optionalString,
   GITHUB_CLIENT_SECRET: optionalString,
   GITHUB_URL: z.url().default("https://github.com"),
@@ -393,6 +411,8 @@ export type DashboardConfig = {
   dashboardUrl: string;
   /** Where the dashboard server calls the registry's admin API. */
   registryUrl: string;
+  /** PACKR_REGISTRY_TIMEOUT: the longest the dashboard waits for one registry answer (ms). */
+  registryTimeoutMs: number;
   github: (OAuthClientConfig & { url: string; apiUrl: string }) | undefined;
   google: (OAuthClientConfig & { issuer: string }) | undefined;
   gitlab: (OAuthClientConfig & { url: string }) | undefined;
@@ -421,6 +441,7 @@ export function loadDashboardConfig(env: Record<string, string | undefined>): Da
   return {
     dashboardUrl: trim(e.PACKR_DASHBOARD_URL ?? localUrl(e.HOST, e.PACKR_DASHBOARD_PORT)),
     registryUrl: trim(e.PACKR_REGISTRY_URL ?? localUrl(e.HOST, registryPort(e))),
+    registryTimeoutMs: e.PACKR_REGISTRY_TIMEOUT,
     github: e.GITHUB_CLIENT_ID
       ? {
           clientId: e.GITHUB_CLIENT_ID,

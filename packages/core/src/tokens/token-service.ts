@@ -1,6 +1,12 @@
-import { createSecretKey, type KeyObject } from "node:crypto";
+import { createHash, createSecretKey, type KeyObject } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
-import { compactVerify, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import {
+  compactVerify,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 import type { Actor, TokenActor, TokenKind } from "../auth/actor.ts";
 import { isRole, ROLE_PERMISSIONS, type Role } from "../auth/roles.ts";
 import type { Database, Queryable } from "../db/client.ts";
@@ -9,7 +15,25 @@ import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
 
 const ISSUER = "packr";
+/**
+ * Fixed rather than the public URL: a token in ~/.npmrc or a CI secret must survive a move of
+ * PACKR_PUBLIC_URL (new domain, a CDN in front), and what the audience has to rule out is a JWT
+ * minted for something else that happens to share the secret, which a fixed name does as well.
+ */
+export const TOKEN_AUDIENCE = "packr-registry";
+/** The only algorithm accepted: `none`, RS/ES (key confusion) and other HMACs are refused. */
 const ALG = "HS256";
+
+/**
+ * The `kid` naming a signing secret: a short, domain-separated SHA-256 of it, so the header says
+ * which key to use without revealing anything usable about the key.
+ */
+export function jwtKeyId(secret: string): string {
+  return createHash("sha256").update(`packr-jwt-kid\0${secret}`).digest("base64url").slice(0, 12);
+}
+
+/** The current signing secret, plus retired ones whose tokens are still accepted until they expire. */
+export type JwtSecrets = { current: string; previous?: readonly string[] };
 /** How long a token row stays cached: the upper bound on how late a revocation is seen. */
 const ROW_TTL_MS = 2_000;
 const LAST_USED_FLUSH_MS = 30_000;
@@ -44,6 +68,9 @@ type CachedRow = {
 export class TokenService {
   /** Imported once: handing jose raw bytes re-imports the key on every verification. */
   private readonly key: KeyObject;
+  private readonly kid: string;
+  /** Every key a token may be verified with (current first), by its kid. */
+  private readonly keys = new Map<string, KeyObject>();
   /** Tokens whose signature has been verified, by their exact text (~100 µs of HMAC saved per request). */
   private readonly verified = new Map<string, { claims: Record<string, unknown>; expMs: number }>();
   private readonly cache = new Map<string, CachedRow>();
@@ -53,10 +80,17 @@ export class TokenService {
 
   constructor(
     private readonly db: Database,
-    secret: string,
+    secret: string | JwtSecrets,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.key = createSecretKey(Buffer.from(secret, "utf8"));
+    const { current, previous = [] } = typeof secret === "string" ? { current: secret } : secret;
+    this.key = createSecretKey(Buffer.from(current, "utf8"));
+    this.kid = jwtKeyId(current);
+    this.keys.set(this.kid, this.key);
+    for (const old of previous) {
+      const kid = jwtKeyId(old);
+      if (!this.keys.has(kid)) this.keys.set(kid, createSecretKey(Buffer.from(old, "utf8")));
+    }
     this.flushTimer = setInterval(
       () => void this.flushLastUsed().catch(() => {}),
       LAST_USED_FLUSH_MS,
@@ -95,8 +129,9 @@ export class TokenService {
       role: input.role,
       kind: input.kind,
     })
-      .setProtectedHeader({ alg: ALG, typ: "JWT" })
+      .setProtectedHeader({ alg: ALG, typ: "JWT", kid: this.kid })
       .setIssuer(ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
       .setJti(id)
       .setIssuedAt(Math.floor(issuedAt.getTime() / 1000))
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
@@ -114,12 +149,7 @@ export class TokenService {
       claims = known.claims;
     } else
       try {
-        const result = await jwtVerify(token, this.key, {
-          issuer: ISSUER,
-          algorithms: [ALG],
-          currentDate: this.now(),
-        });
-        claims = result.payload as Record<string, unknown>;
+        claims = await this.verifySignature(token);
         if (typeof claims.exp === "number") {
           if (this.verified.size >= 10_000) this.verified.clear();
           this.verified.set(token, { claims, expMs: claims.exp * 1000 });
@@ -182,20 +212,68 @@ export class TokenService {
   }
 
   /**
+   * Check signature, algorithm, issuer, audience and expiry. A token names its key by `kid`; one
+   * without a `kid` was minted before keys had ids (and before `aud`): it is tried against each
+   * configured key and accepted without an audience, so upgrading logs nobody out. Such tokens
+   * still need their row (a foreign JWT has no `tok_` id here), and all are gone once the longest
+   * token lifetime has passed since the upgrade. A token with a `kid` must carry the audience.
+   */
+  private async verifySignature(token: string): Promise<Record<string, unknown>> {
+    const header = decodeProtectedHeader(token);
+    const options = { issuer: ISSUER, algorithms: [ALG], currentDate: this.now() };
+    if (header.kid !== undefined) {
+      const key = typeof header.kid === "string" ? this.keys.get(header.kid) : undefined;
+      if (!key) throw new Error("unknown kid");
+      const { payload } = await jwtVerify(token, key, { ...options, audience: TOKEN_AUDIENCE });
+      return payload as Record<string, unknown>;
+    }
+    let failure: unknown = new Error("no key");
+    for (const key of this.keys.values()) {
+      try {
+        const { payload } = await jwtVerify(token, key, options);
+        if (payload.aud !== undefined) throw new Error("an audience without a kid");
+        return payload as Record<string, unknown>;
+      } catch (err) {
+        // An expired token with a good signature says so; any other failure tries the next key.
+        if (err instanceof joseErrors.JWTExpired) throw err;
+        failure = err;
+      }
+    }
+    throw failure;
+  }
+
+  /** The key a token names by `kid` (a legacy token without one: each configured key). */
+  private keysFor(token: string): KeyObject[] {
+    let kid: unknown;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      return [];
+    }
+    if (kid === undefined) return [...this.keys.values()];
+    const key = typeof kid === "string" ? this.keys.get(kid) : undefined;
+    return key ? [key] : [];
+  }
+
+  /**
    * The id and owner of a token this registry signed, whatever its state (expired, revoked, or
    * with no row any more): for revoking it. Null when the signature or shape is not ours.
    */
   async identify(token: string): Promise<{ jti: string; userId: string } | null> {
-    try {
-      const { payload } = await compactVerify(token, this.key, { algorithms: [ALG] });
-      const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
-      if (typeof claims !== "object" || claims === null) return null;
-      const { jti, user_id: userId, iss } = claims as Record<string, unknown>;
-      if (iss !== ISSUER || typeof jti !== "string" || typeof userId !== "string") return null;
-      return { jti, userId };
-    } catch {
-      return null;
+    for (const key of this.keysFor(token)) {
+      try {
+        const { payload } = await compactVerify(token, key, { algorithms: [ALG] });
+        const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
+        if (typeof claims !== "object" || claims === null) return null;
+        const { jti, user_id: userId, iss, aud } = claims as Record<string, unknown>;
+        if (iss !== ISSUER || typeof jti !== "string" || typeof userId !== "string") return null;
+        if (aud !== undefined && aud !== TOKEN_AUDIENCE) return null;
+        return { jti, userId };
+      } catch {
+        // Not this key: try the next one (legacy tokens without a kid).
+      }
     }
+    return null;
   }
 
   /** Resolve an optional `Authorization` value; a bad credential becomes an anonymous actor carrying the reason. */

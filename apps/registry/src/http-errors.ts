@@ -29,9 +29,9 @@ export function errorResponse(c: Context<AppEnv>, err: unknown): Response {
     headers["WWW-Authenticate"] = challenge(c);
     headers["npm-notice"] = headerText(packrError.message);
   }
-  // The uplink is down and nothing is cached: tell clients and caches when to come back.
+  // The uplink is down and nothing is cached, or a rate limit was hit: say when to come back.
   const retryAfter = packrError.details?.retryAfter;
-  if (packrError.status === 503 && typeof retryAfter === "number") {
+  if ((packrError.status === 503 || packrError.status === 429) && typeof retryAfter === "number") {
     headers["Retry-After"] = String(retryAfter);
   }
   return c.json(

@@ -26,6 +26,7 @@ import {
 } from "@packr/core";
 import { type AnalysisThreads, createAnalysisThreads } from "./analysis-threads.ts";
 import { createLogger, type Logger, resolveLogFormat } from "./logger.ts";
+import { createRewriteThreads } from "./uplink-rewrite-threads.ts";
 
 /** Everything one registry process holds: wired once from config, closed once on shutdown. */
 export type Runtime = {
@@ -73,6 +74,7 @@ export async function createRuntime(
   );
   const downloads = new DownloadCounter(database.db);
   downloads.start(config.downloadsFlushMs);
+  const rewriteThreads = config.uplink ? createRewriteThreads(secrets.signingKey) : undefined;
   const deps: Deps = {
     db: database.db,
     blobStore: createBlobStore(config),
@@ -82,6 +84,7 @@ export async function createRuntime(
     tarballCache: new TarballCache(),
     signer,
     uplink: config.uplink ? new Uplink(config.uplink, config.privateScopes) : undefined,
+    documentRewriter: rewriteThreads?.rewrite,
     downloads,
     publicUrl: () => config.publicUrl ?? boundUrl,
     now: () => new Date(),
@@ -135,6 +138,7 @@ export async function createRuntime(
       // Jobs in flight finish (or stay in the outbox for the next start); counts are written.
       await relay.stop();
       await analysis?.close();
+      await rewriteThreads?.close();
       await downloads
         .close()
         .catch((err) => logger.error({ msg: "download counts lost", error: String(err) }));

@@ -12,6 +12,8 @@ export const RATE_LIMITS = {
   passwordFailuresPerAddress: { limit: 10, windowMs: 60_000 },
   /** Wrong passwords per username, from anywhere: bounds guessing spread over many addresses. */
   passwordFailuresPerName: { limit: 30, windowMs: 60_000 },
+  /** Uplink misses (packages not cached yet) an anonymous address may cause: bounds an open proxy. */
+  uplinkMissesAnonymous: { limit: 60, windowMs: 60_000 },
 } as const;
 
 export type RateLimit = { limit: number; windowMs: number };

@@ -70,10 +70,11 @@ describe("uplink: heavy work is bounded (issue 16)", () => {
     expect(`sha512-${hash.digest("base64")}`).toBe(sri(big));
     const growth = peak - baseline;
     console.log(
-      `50 MB tarball through the uplink: peak JS heap+buffers growth ${(growth / MB).toFixed(1)} MB`,
+      `50 MB tarball through the uplink: peak live JS heap+buffers growth ${(growth / MB).toFixed(1)} MB`,
     );
-    // Holding the tarball whole (as before) costs at least its 50 MB, twice with the chunk list.
-    expect(growth).toBeLessThan(20 * MB);
+    // Holding the tarball whole (as before) keeps at least 50 MB live, 100 MB with the chunk list.
+    // The uplink runs in this process too, so its stream buffers count here as well.
+    expect(growth).toBeLessThan(30 * MB);
     // Stored under its content address, so the next GET needs no uplink.
     const key = tarballKey(createHash("sha512").update(big).digest("hex"));
     expect(await pair.reg.runtime.deps.blobStore.exists(key)).toBe(true);

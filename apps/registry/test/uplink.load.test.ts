@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { tarballKey } from "@packr/core";
@@ -86,6 +88,9 @@ describe("uplink: heavy work is bounded (issue 16)", () => {
   }, 120_000);
 
   it("refuses an uplink tarball that does not match its document's integrity: 502, nothing stored, nothing left in tmp", async () => {
+    const spooled = async () =>
+      (await readdir(tmpdir())).filter((f) => f.startsWith("packr-uplink-")).sort();
+    const tmpBefore = await spooled();
     const real = Buffer.from("the real bytes of corrupt-me");
     const realKey = tarballKey(createHash("sha512").update(real).digest("hex"));
     // The uplink's storage now serves other bytes under the document's integrity.
@@ -105,6 +110,7 @@ describe("uplink: heavy work is bounded (issue 16)", () => {
       502,
       "BAD_GATEWAY",
     );
+    expect(await spooled()).toEqual(tmpBefore);
   });
 
   it("20 concurrent GETs of an uncached tarball make one uplink fetch", async () => {

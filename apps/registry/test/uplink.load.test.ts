@@ -162,8 +162,8 @@ describe("uplink: heavy work is bounded (issue 16)", () => {
       const ms = performance.now() - started;
       console.log(`99 version GETs of a 20 MB proxied document: ${ms.toFixed(0)} ms`);
       expect(rewrites).toBe(1);
-      // Parsing 20 MB of JSON takes ~100 ms; 99 of them would take seconds.
-      expect(ms).toBeLessThan(3000);
+      // Before, each GET rebuilt the 20 MB document (the 99 took about a minute here).
+      expect(ms).toBeLessThan(10_000);
       // The big version is served whole from the same index.
       const old = await client(pair.reg.app).get("/huge-doc/1.0.0");
       expect(((await old.json()) as { blob: string }).blob.length).toBe(12 * 1.75 * MB);

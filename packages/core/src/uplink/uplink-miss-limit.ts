@@ -8,14 +8,15 @@ import type { Uplink } from "./uplink.ts";
  * Without it anyone who can reach Packr can make it fetch, parse and store arbitrary public
  * packages as fast as they can send requests. Callers with a token or a session are not counted:
  * they are accountable and a fresh install of a large project is many misses. Cached answers and
- * revalidations of cached documents are never counted.
+ * revalidations of cached documents are never counted. PACKR_UPLINK_ANONYMOUS_MISSES sets the limit.
  */
 export function assertMayMissUplink(ctx: ServiceContext, uplink: Uplink): void {
-  if (ctx.actor.type !== "anonymous") return;
+  const rule = uplink.anonymousMissLimit;
+  if (ctx.actor.type !== "anonymous" || !rule) return;
   ctx.deps.rateLimiter.enforce(
     "uplink.miss",
     ctx.ip ?? "unknown",
-    uplink.anonymousMissLimit,
+    rule,
     "requests for packages not cached here yet",
   );
 }

@@ -44,6 +44,8 @@ export class Uplink {
   readonly maxAgeMs: number;
   readonly timeoutMs: number;
   readonly privateScopes: ReadonlySet<string>;
+  /** Uplink misses an anonymous address may cause (see assertMayMissUplink); null = no limit. */
+  readonly anonymousMissLimit: RateLimit | null;
 
   private readonly docs = new Map<string, ProxiedDoc>();
   private docBytes = 0;
@@ -56,9 +58,12 @@ export class Uplink {
     config: UplinkConfig,
     privateScopes: readonly string[] = [],
     private readonly maxDocBytes = 64 * 1024 * 1024,
-    /** Uplink misses an anonymous address may cause (see assertMayMissUplink). */
-    readonly anonymousMissLimit: RateLimit = DEFAULT_ANONYMOUS_MISS_LIMIT,
   ) {
+    const perMinute = config.anonymousMissesPerMinute ?? DEFAULT_ANONYMOUS_MISS_LIMIT.limit;
+    this.anonymousMissLimit =
+      perMinute === 0
+        ? null
+        : { limit: perMinute, windowMs: DEFAULT_ANONYMOUS_MISS_LIMIT.windowMs };
     this.url = config.url;
     this.maxAgeMs = config.maxAgeMs;
     this.timeoutMs = config.timeoutMs;

@@ -28,6 +28,7 @@ import {
 import { type AnalysisThreads, createAnalysisThreads } from "./analysis-threads.ts";
 import { createLogger, type Logger, resolveLogFormat } from "./logger.ts";
 import { type SecurityHeaders, securityHeaders } from "./security-headers.ts";
+import { createRewriteThreads } from "./uplink-rewrite-threads.ts";
 
 /** Everything one registry process holds: wired once from config, closed once on shutdown. */
 export type Runtime = {
@@ -80,6 +81,7 @@ export async function createRuntime(
   );
   const downloads = new DownloadCounter(database.db);
   downloads.start(config.downloadsFlushMs);
+  const rewriteThreads = config.uplink ? createRewriteThreads(secrets.signingKey) : undefined;
   const deps: Deps = {
     db: database.db,
     blobStore: createBlobStore(config),
@@ -89,6 +91,7 @@ export async function createRuntime(
     tarballCache: new TarballCache(),
     signer,
     uplink: config.uplink ? new Uplink(config.uplink, config.privateScopes) : undefined,
+    documentRewriter: rewriteThreads?.rewrite,
     downloads,
     publicUrl: () => config.publicUrl ?? boundUrl,
     now: () => new Date(),
@@ -159,6 +162,7 @@ export async function createRuntime(
       await relay.stop();
       await sweeper.stop();
       await analysis?.close();
+      await rewriteThreads?.close();
       await downloads
         .close()
         .catch((err) => logger.error({ msg: "download counts lost", error: String(err) }));

@@ -10,6 +10,7 @@ import type { RegistrySigner } from "./signing/registry-signer.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 import type { TokenTtlRange } from "./tokens/token-expiry.ts";
 import type { TokenService } from "./tokens/token-service.ts";
+import type { DocumentRewriter } from "./uplink/rewrite-document.ts";
 import type { Uplink } from "./uplink/uplink.ts";
 
 /** Settings of the sign-in flows and tokens, from config. */
@@ -36,6 +37,11 @@ export type Deps = {
   signer: RegistrySigner;
   /** Public packages from an upstream registry; undefined when PACKR_UPLINK_URL is empty. */
   uplink: Uplink | undefined;
+  /**
+   * Rewrites large uplink documents off the request thread (the registry's worker pool); absent,
+   * they are rewritten in-thread.
+   */
+  documentRewriter?: DocumentRewriter | undefined;
   /** Tarball downloads, counted in memory and flushed in batches. */
   downloads: DownloadCounter;
   publicUrl: () => string;

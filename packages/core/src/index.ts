@@ -172,6 +172,11 @@ export {
 } from "./tokens/token-expiry.ts";
 export { npmTokenKey } from "./tokens/token-rules.ts";
 export { type JwtSecrets, jwtKeyId, TOKEN_AUDIENCE, TokenService } from "./tokens/token-service.ts";
+export type {
+  DocumentRewriter,
+  RewriteOutcome,
+  RewriteRequest,
+} from "./uplink/rewrite-document.ts";
 export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser } from "./users/ensure-admin.ts";

@@ -16,6 +16,8 @@ export const RATE_LIMITS = {
   magicLinksPerEmail: { limit: 3, windowMs: 15 * 60_000 },
   /** Sign-in mails asked for from one client address, to any addresses. */
   magicLinksPerAddress: { limit: 20, windowMs: 60 * 60_000 },
+  /** Uplink misses (packages not cached yet) an anonymous address may cause: bounds an open proxy. */
+  uplinkMissesAnonymous: { limit: 60, windowMs: 60_000 },
 } as const;
 
 export type RateLimit = { limit: number; windowMs: number };

@@ -119,6 +119,7 @@ describe("uplink configuration", () => {
       url: "https://registry.npmjs.org",
       maxAgeMs: 120_000,
       timeoutMs: 10_000,
+      anonymousMissesPerMinute: 60,
     });
     expect(config.privateScopes).toEqual([]);
   });
@@ -139,8 +140,13 @@ describe("uplink configuration", () => {
       url: "http://127.0.0.1:4874",
       maxAgeMs: 300_000,
       timeoutMs: 1500,
+      anonymousMissesPerMinute: 60,
     });
     expect(config.privateScopes).toEqual(["acme", "corp"]);
+    expect(
+      loadConfig({ PACKR_UPLINK_ANONYMOUS_MISSES: "0" }).uplink?.anonymousMissesPerMinute,
+    ).toBe(0);
+    expect(() => loadConfig({ PACKR_UPLINK_ANONYMOUS_MISSES: "-1" })).toThrow();
     // DESIGN §10: a bare number is milliseconds.
     expect(loadConfig({ PACKR_UPLINK_MAX_AGE: "30000" }).uplink?.maxAgeMs).toBe(30_000);
   });

@@ -171,6 +171,8 @@ const EnvSchema = z.object({
   PACKR_SIGNING_KEY: optionalString,
   PACKR_UPLINK_URL: uplinkUrl,
   PACKR_UPLINK_MAX_AGE: duration(120_000),
+  /** Uplink misses (packages not cached yet) one anonymous address may cause per minute; 0 = no limit. */
+  PACKR_UPLINK_ANONYMOUS_MISSES: z.coerce.number().int().min(0).max(1_000_000).default(60),
   PACKR_UPLINK_TIMEOUT: duration(10_000),
   PACKR_PRIVATE_SCOPES: scopeList,
   /** Where the packed tarballs of Packr's own clients are (default: the checkout's packages/). */
@@ -224,6 +226,8 @@ export type UplinkConfig = {
   maxAgeMs: number;
   /** How long one uplink request may take before the cached copy is served instead (ms). */
   timeoutMs: number;
+  /** Uplink misses one anonymous address may cause per minute; 0 = no limit. Default 60. */
+  anonymousMissesPerMinute?: number;
 };
 
 export type Config = {
@@ -342,6 +346,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           url: e.PACKR_UPLINK_URL,
           maxAgeMs: e.PACKR_UPLINK_MAX_AGE,
           timeoutMs: e.PACKR_UPLINK_TIMEOUT,
+          anonymousMissesPerMinute: e.PACKR_UPLINK_ANONYMOUS_MISSES,
         }
       : undefined,
     privateScopes: e.PACKR_PRIVATE_SCOPES,

@@ -6,6 +6,7 @@ import { distTags, packages, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { getUplinkPackument } from "../uplink/get-uplink-packument.ts";
 import { isPrivateName } from "../uplink/private-names.ts";
+import type { ProxiedDoc } from "../uplink/uplink.ts";
 import { parsePackageName } from "./names.ts";
 import { tarballUrl } from "./packument.ts";
 
@@ -30,9 +31,9 @@ export async function getVersionManifest(args: {
   const spec = input.spec;
   const uplink = ctx.deps.uplink;
   if (!pkg && uplink && !(await isPrivateName(ctx, uplink, name))) {
-    // Rare (no stock client path uses it), so parsing the proxied document here is fine.
+    // The document was indexed when it was rewritten: only the one manifest is parsed here.
     const { doc } = await getUplinkPackument(ctx, uplink, name, "full");
-    return pickVersion(JSON.parse(Buffer.from(doc.bytes.plain).toString("utf8")), name.name, spec);
+    return pickVersion(doc, name.name, spec);
   }
   assertCanRead(ctx.actor, name, pkg ?? null);
   if (!pkg) throw new PackrError("NOT_FOUND", `Package ${name.name} is not in this registry.`);
@@ -80,20 +81,15 @@ export async function getVersionManifest(args: {
   return { ...row.manifest, dist, ...(row.deprecated ? { deprecated: row.deprecated } : {}) };
 }
 
-/** One version of a packument by version, dist-tag or range (highest match), as npm resolves it. */
-function pickVersion(
-  doc: { versions?: Record<string, Record<string, unknown>>; "dist-tags"?: Record<string, string> },
-  name: string,
-  spec: string,
-): Record<string, unknown> {
-  const all = doc.versions ?? {};
+/** One version of a proxied document by version, dist-tag or range (highest match), as npm resolves it. */
+function pickVersion(doc: ProxiedDoc, name: string, spec: string): Record<string, unknown> {
   const version =
     semver.valid(spec) ??
-    doc["dist-tags"]?.[spec] ??
-    (semver.validRange(spec) ? semver.maxSatisfying(Object.keys(all), spec) : null);
-  const manifest = version ? all[version] : undefined;
-  if (!manifest) {
+    doc.distTags[spec] ??
+    (semver.validRange(spec) ? semver.maxSatisfying([...doc.versions.keys()], spec) : null);
+  const at = version ? doc.versions.get(version) : undefined;
+  if (!at) {
     throw new PackrError("NOT_FOUND", `${name} has no version matching "${spec.slice(0, 100)}".`);
   }
-  return manifest;
+  return JSON.parse(Buffer.from(doc.bytes.plain.subarray(at.start, at.end)).toString("utf8"));
 }

@@ -8,6 +8,12 @@ export interface BlobStore {
   readonly kind: "fs" | "s3";
   /** Store bytes under a key; replaces an existing object with the same key. */
   put(key: string, bytes: Uint8Array, contentType?: string): Promise<void>;
+  /**
+   * Store a local file's bytes under a key without reading them into memory (a large tarball from
+   * the uplink, verified on disk first). As atomic as `put`: the key never names a partial
+   * object. The file may be moved away; the caller deletes it if it is still there.
+   */
+  putFile(key: string, file: string, contentType?: string): Promise<void>;
   /** A stream of the object's bytes, or null when there is none. */
   get(key: string): Promise<ReadableStream<Uint8Array> | null>;
   exists(key: string): Promise<boolean>;

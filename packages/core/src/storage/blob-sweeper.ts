@@ -57,8 +57,13 @@ export async function holdBlobKey(
   key: string,
   bytes: Uint8Array,
 ): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`);
+  await lockBlobKeyShared(tx, key);
   if (!(await store.exists(key))) await store.put(key, bytes, "application/octet-stream");
+}
+
+/** Writers of a row naming `key` hold this until commit; the sweeper's delete takes it exclusively. */
+export async function lockBlobKeyShared(tx: Tx, key: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`);
 }
 
 /** Delete one blob under its key's exclusive lock, after checking again that nothing uses it. */

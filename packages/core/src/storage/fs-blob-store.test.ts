@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +22,18 @@ describe("FsBlobStore", () => {
     const back = await store.get("tarballs/aa/bb/same.tgz");
     expect(Buffer.from(await new Response(back).arrayBuffer()).equals(bytes)).toBe(true);
     expect(await readdir(path.join(root, "tarballs/aa/bb"))).toEqual(["same.tgz"]);
+  });
+
+  it("putFile moves a local file under the key without leaving temp files", async () => {
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const file = path.join(os.tmpdir(), `packr-putfile-${randomBytes(4).toString("hex")}`);
+    await writeFile(file, bytes);
+    await store.putFile("tarballs/cc/dd/file.tgz", file);
+    const back = await store.get("tarballs/cc/dd/file.tgz");
+    expect(Buffer.from(await new Response(back).arrayBuffer()).equals(bytes)).toBe(true);
+    expect(await readdir(path.join(root, "tarballs/cc/dd"))).toEqual(["file.tgz"]);
+    await rm(file, { force: true });
+    await expect(store.putFile("../outside.tgz", file)).rejects.toThrow(/escapes/);
   });
 
   it("answers null for a missing key, and deletes idempotently", async () => {

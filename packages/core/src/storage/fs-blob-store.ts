@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { access, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, copyFile, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { BlobStore, StoredBlob } from "./blob-store.ts";
@@ -29,6 +29,27 @@ export class FsBlobStore implements BlobStore {
     const tmp = `${file}.${randomUUID()}.tmp`;
     await writeFile(tmp, bytes);
     await rename(tmp, file);
+  }
+
+  async putFile(key: string, file: string): Promise<void> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    try {
+      // Same filesystem: one atomic rename, no copy.
+      await rename(file, target);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+    }
+    // Another filesystem (the temp dir is elsewhere): copy beside the target, then rename.
+    const tmp = `${target}.${randomUUID()}.tmp`;
+    try {
+      await copyFile(file, tmp);
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   async get(key: string): Promise<ReadableStream<Uint8Array> | null> {

@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer, type Socket } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3Config } from "../config/config.ts";
 import { type LocalS3, startLocalS3 } from "../testing/s3rver.ts";
@@ -34,6 +37,20 @@ describe("S3BlobStore against s3rver", () => {
     const stream = await store.get("tarballs/aa/bb/roundtrip.tgz");
     expect(stream).not.toBeNull();
     const back = await readAll(stream!);
+    expect(back.equals(bytes)).toBe(true);
+  });
+
+  it("putFile streams a local file's exact bytes to the key", async () => {
+    const bytes = randomBytes(2 * 1024 * 1024);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "packr-s3-putfile-"));
+    const file = path.join(dir, "t.tgz");
+    await writeFile(file, bytes);
+    try {
+      await store.putFile("tarballs/aa/bb/from-file.tgz", file);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const back = await readAll((await store.get("tarballs/aa/bb/from-file.tgz"))!);
     expect(back.equals(bytes)).toBe(true);
   });
 

@@ -1,3 +1,5 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -59,6 +61,21 @@ export class S3BlobStore implements BlobStore {
         Body: bytes,
         ContentType: contentType ?? "application/octet-stream",
         ContentLength: bytes.byteLength,
+      }),
+    );
+  }
+
+  async putFile(key: string, file: string, contentType?: string): Promise<void> {
+    // A stream of known length: the SDK sends it in one PUT without buffering it. S3 makes the
+    // object visible only once the whole body arrived, so a key never names a partial object.
+    const { size } = await stat(file);
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.config.bucket,
+        Key: key,
+        Body: createReadStream(file),
+        ContentType: contentType ?? "application/octet-stream",
+        ContentLength: size,
       }),
     );
   }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
 import { and, eq } from "drizzle-orm";
@@ -7,9 +6,10 @@ import { uplinkCache, uplinkTarballs } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import type { PackageName } from "../packages/names.ts";
 import type { PackumentKind } from "../packages/packument.ts";
-import { rewriteUplinkDocument } from "./rewrite-document.ts";
+import { rewriteOutcome } from "./rewrite-document.ts";
 import type { ProxiedDoc, Uplink } from "./uplink.ts";
 import { requestUplink, UplinkFailure, uplinkPackagePath } from "./uplink-http.ts";
+import { assertMayMissUplink } from "./uplink-miss-limit.ts";
 
 const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
@@ -17,6 +17,8 @@ const gunzip = promisify(gunzipCb);
 const CORGI = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*";
 /** The largest uplink document Packr takes (npmjs's largest packuments are tens of MB). */
 const MAX_DOCUMENT_BYTES = 100 * 1024 * 1024;
+/** Documents at least this large are rewritten off the request thread (when a rewriter is wired). */
+export const OFF_THREAD_BYTES = 1024 * 1024;
 /** What a 503 tells clients and caches to wait before asking again (seconds). */
 export const UPLINK_RETRY_AFTER_SECONDS = 30;
 
@@ -93,6 +95,8 @@ async function refresh(
     return { doc: current, stale: `the uplink failed moments ago; it is asked again shortly` };
   }
 
+  // Nothing cached: this request makes the uplink fetch and Packr parse a document.
+  if (!current) assertMayMissUplink(ctx, uplink);
   try {
     const answer = await requestUplink(uplink, `${uplink.url}${uplinkPackagePath(name.name)}`, {
       headers: {
@@ -162,14 +166,21 @@ async function buildDoc(
   raw: Buffer,
   validators: Pick<ProxiedDoc, "upstreamEtag" | "upstreamLastModified" | "checkedAt">,
 ): Promise<ProxiedDoc> {
-  const rewritten = rewriteUplinkDocument({ name, raw, baseUrl, signer: ctx.deps.signer });
-  const plain = Buffer.from(rewritten.text);
-  // Names the served bytes: the uplink's document, the base URL and the signing key.
-  const digest = createHash("sha256")
-    .update(raw)
-    .update(`\0${baseUrl}\0${ctx.deps.signer.key.keyid}`)
-    .digest("base64url")
-    .slice(0, 22);
+  const request = { name, raw, baseUrl };
+  const rewriter = ctx.deps.documentRewriter;
+  // Large documents are parsed and re-serialised on a worker thread when the process has one:
+  // on the request thread a 20 MB document would stall every other request for its duration.
+  const outcome =
+    rewriter && raw.byteLength >= OFF_THREAD_BYTES
+      ? await rewriter(request)
+      : rewriteOutcome(request, ctx.deps.signer);
+  if ("failure" in outcome) throw new UplinkFailure(outcome.failure);
+  const rewritten = outcome;
+  const plain = Buffer.from(
+    rewritten.plain.buffer,
+    rewritten.plain.byteOffset,
+    rewritten.plain.byteLength,
+  );
   const lastModified = validators.upstreamLastModified
     ? new Date(validators.upstreamLastModified)
     : null;
@@ -181,12 +192,14 @@ async function buildDoc(
   return {
     name: name.name,
     kind,
-    etag: `W/"u.${kind === "full" ? "f" : "a"}.${digest}"`,
+    etag: `W/"u.${kind === "full" ? "f" : "a"}.${rewritten.digest}"`,
     modifiedAt,
     bytes: { plain, gzip: await gzip(plain) },
     baseUrl,
     ...validators,
     dists: rewritten.dists,
+    versions: rewritten.versions,
+    distTags: rewritten.distTags,
   };
 }
 

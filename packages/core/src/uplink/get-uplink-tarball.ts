@@ -1,13 +1,21 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { and, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { uplinkTarballs } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import type { PackageName } from "../packages/names.ts";
 import { tarballKey } from "../storage/blob-store.ts";
+import { lockBlobKeyShared } from "../storage/blob-sweeper.ts";
 import { getUplinkPackument, UPLINK_RETRY_AFTER_SECONDS } from "./get-uplink-packument.ts";
 import type { StoredTarball, Uplink, UpstreamDist } from "./uplink.ts";
-import { requestUplink, UplinkFailure } from "./uplink-http.ts";
+import { openUplink, UplinkFailure } from "./uplink-http.ts";
+import { assertMayMissUplink } from "./uplink-miss-limit.ts";
 
 /** The largest tarball taken from the uplink. */
 const MAX_TARBALL_BYTES = 512 * 1024 * 1024;
@@ -64,20 +72,25 @@ async function storeTarball(
     return stored;
   }
 
-  let bytes: Buffer;
+  assertMayMissUplink(ctx, uplink);
+  let fetched: { file: string; size: number; sha512: Buffer; sha1: string };
   try {
-    const answer = await requestUplink(uplink, dist.url, {
+    const answer = await openUplink(uplink, dist.url, {
       maxBytes: MAX_TARBALL_BYTES,
       timeoutMs: Math.max(uplink.timeoutMs * 6, 60_000),
     });
     if (answer.status === 404 || answer.status === 410) {
+      await answer.cancel();
       throw new PackrError(
         "NOT_FOUND",
         `The uplink has no tarball for ${name.name}@${version} (${answer.status}).`,
       );
     }
-    if (answer.status !== 200) throw new UplinkFailure(`the uplink answered ${answer.status}`);
-    bytes = answer.body;
+    if (answer.status !== 200) {
+      await answer.cancel();
+      throw new UplinkFailure(`the uplink answered ${answer.status}`);
+    }
+    fetched = await spool(answer.chunks());
   } catch (err) {
     if (!(err instanceof UplinkFailure)) throw err;
     throw new PackrError(
@@ -87,39 +100,78 @@ async function storeTarball(
     );
   }
 
-  const sha512 = createHash("sha512").update(bytes);
-  const hex = sha512.copy().digest("hex");
-  const integrity = `sha512-${sha512.digest("base64")}`;
-  const expected = sha512Of(dist.integrity);
-  const verified = expected
-    ? expected === integrity
-    : dist.shasum !== null &&
-      dist.shasum.toLowerCase() === createHash("sha1").update(bytes).digest("hex");
-  if (!verified) {
-    throw new PackrError(
-      "BAD_GATEWAY",
-      `The uplink's tarball of ${name.name}@${version} does not match the integrity its own document declares; it was not stored or served.`,
-    );
-  }
-  const key = tarballKey(hex);
-  await blobStore.put(key, bytes, "application/octet-stream");
-  const stored = { key, size: bytes.byteLength, integrity };
-  await db
-    .insert(uplinkTarballs)
-    .values({
-      name: name.name,
-      version,
-      tarballKey: key,
-      size: stored.size,
-      integrity,
-      fetchedAt: ctx.deps.now(),
-    })
-    .onConflictDoUpdate({
-      target: [uplinkTarballs.name, uplinkTarballs.version],
-      set: { tarballKey: key, size: stored.size, integrity, fetchedAt: ctx.deps.now() },
+  let stored: { key: string; size: number; integrity: string };
+  try {
+    const integrity = `sha512-${fetched.sha512.toString("base64")}`;
+    const expected = sha512Of(dist.integrity);
+    const verified = expected
+      ? expected === integrity
+      : dist.shasum !== null && dist.shasum.toLowerCase() === fetched.sha1;
+    if (!verified) {
+      throw new PackrError(
+        "BAD_GATEWAY",
+        `The uplink's tarball of ${name.name}@${version} does not match the integrity its own document declares; it was not stored or served.`,
+      );
+    }
+    const key = tarballKey(fetched.sha512.toString("hex"));
+    stored = { key, size: fetched.size, integrity };
+    // Blob and row under the key's shared lock, so the orphan sweeper never deletes the blob
+    // between the two (it deletes under the exclusive lock, after checking for rows again).
+    await db.transaction(async (tx) => {
+      await lockBlobKeyShared(tx, key);
+      await blobStore.putFile(key, fetched.file, "application/octet-stream");
+      await tx
+        .insert(uplinkTarballs)
+        .values({
+          name: name.name,
+          version,
+          tarballKey: key,
+          size: stored.size,
+          integrity,
+          fetchedAt: ctx.deps.now(),
+        })
+        .onConflictDoUpdate({
+          target: [uplinkTarballs.name, uplinkTarballs.version],
+          set: { tarballKey: key, size: stored.size, integrity, fetchedAt: ctx.deps.now() },
+        });
     });
+  } finally {
+    await rm(fetched.file, { force: true });
+  }
   uplink.setTarball(name.name, version, stored);
   return stored;
+}
+
+/**
+ * The uplink's bytes into a temp file, hashed on the way: the process holds one chunk at a time,
+ * never the tarball. The file is removed again when anything fails.
+ */
+async function spool(
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<{ file: string; size: number; sha512: Buffer; sha1: string }> {
+  const file = path.join(tmpdir(), `packr-uplink-${randomUUID()}.tgz`);
+  const sha512 = createHash("sha512");
+  const sha1 = createHash("sha1");
+  let size = 0;
+  try {
+    await pipeline(
+      Readable.from(
+        (async function* () {
+          for await (const chunk of chunks) {
+            sha512.update(chunk);
+            sha1.update(chunk);
+            size += chunk.byteLength;
+            yield chunk;
+          }
+        })(),
+      ),
+      createWriteStream(file, { flags: "wx" }),
+    );
+  } catch (err) {
+    await rm(file, { force: true });
+    throw err;
+  }
+  return { file, size, sha512: sha512.digest(), sha1: sha1.digest("hex") };
 }
 
 /** The sha512 entry of an SRI string (`sha512-…`, possibly among others), or null. */

@@ -34,6 +34,44 @@ export async function requestUplink(
   },
 ): Promise<UplinkAnswer> {
   const timeoutMs = init.timeoutMs ?? uplink.timeoutMs;
+  const opened = await openUplink(uplink, url, init);
+  const chunks: Uint8Array[] = [];
+  try {
+    for await (const chunk of opened.chunks()) chunks.push(chunk);
+  } catch (err) {
+    if (err instanceof UplinkFailure) throw err;
+    throw new UplinkFailure(describe(err, timeoutMs));
+  }
+  return { status: opened.status, headers: opened.headers, body: Buffer.concat(chunks) };
+}
+
+export type OpenedUplinkAnswer = {
+  status: number;
+  headers: Headers;
+  /**
+   * The body, chunk by chunk, still bounded by `maxBytes` and the timeout: read it to the end or
+   * call `cancel`. A transport error or an oversized body throws `UplinkFailure` mid-iteration.
+   */
+  chunks(): AsyncIterable<Uint8Array>;
+  cancel(): Promise<void>;
+};
+
+/**
+ * `requestUplink` without holding the body: the status and headers, and the body as a stream, so
+ * a tarball of hundreds of MB passes through a few chunks at a time.
+ */
+export async function openUplink(
+  uplink: Uplink,
+  url: string,
+  init: {
+    method?: "GET" | "POST";
+    headers?: Record<string, string>;
+    body?: Uint8Array;
+    maxBytes: number;
+    timeoutMs?: number;
+  },
+): Promise<OpenedUplinkAnswer> {
+  const timeoutMs = init.timeoutMs ?? uplink.timeoutMs;
   let res: Response;
   try {
     res = await fetch(url, {
@@ -46,32 +84,36 @@ export async function requestUplink(
   } catch (err) {
     throw new UplinkFailure(describe(err, timeoutMs));
   }
-  if (res.status >= 500) {
+  const cancel = async () => {
     await res.body?.cancel().catch(() => {});
+  };
+  if (res.status >= 500) {
+    await cancel();
     throw new UplinkFailure(`the uplink answered ${res.status}`, res.status);
   }
   const declared = Number(res.headers.get("content-length") ?? "0");
   if (declared > init.maxBytes) {
-    await res.body?.cancel().catch(() => {});
+    await cancel();
     throw new UplinkFailure(`the uplink's answer is larger than ${init.maxBytes} bytes`);
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    if (res.body) {
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    if (!res.body) return;
+    let size = 0;
+    try {
       for await (const chunk of res.body) {
         size += chunk.byteLength;
         if (size > init.maxBytes) {
           throw new UplinkFailure(`the uplink's answer is larger than ${init.maxBytes} bytes`);
         }
-        chunks.push(chunk);
+        yield chunk;
       }
+    } catch (err) {
+      await cancel();
+      if (err instanceof UplinkFailure) throw err;
+      throw new UplinkFailure(describe(err, timeoutMs));
     }
-  } catch (err) {
-    if (err instanceof UplinkFailure) throw err;
-    throw new UplinkFailure(describe(err, timeoutMs));
   }
-  return { status: res.status, headers: res.headers, body: Buffer.concat(chunks) };
+  return { status: res.status, headers: res.headers, chunks, cancel };
 }
 
 function describe(err: unknown, timeoutMs: number): string {

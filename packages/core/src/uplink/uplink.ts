@@ -1,6 +1,9 @@
+import type { RateLimit } from "../auth/rate-limiter.ts";
 import type { UplinkConfig } from "../config/config.ts";
 import type { PackumentKind } from "../packages/packument.ts";
 import type { PackumentBytes } from "../packages/packument-cache.ts";
+import type { VersionIndex } from "./rewrite-document.ts";
+import { DEFAULT_ANONYMOUS_MISS_LIMIT } from "./uplink-miss-limit.ts";
 
 /** Where the uplink says a version's tarball is, and what its bytes must hash to. */
 export type UpstreamDist = { url: string; integrity: string | null; shasum: string | null };
@@ -20,6 +23,9 @@ export type ProxiedDoc = {
   upstreamEtag: string | null;
   upstreamLastModified: string | null;
   dists: ReadonlyMap<string, UpstreamDist>;
+  /** Each version's manifest as byte offsets into `bytes.plain`: a version GET parses only it. */
+  versions: VersionIndex;
+  distTags: Readonly<Record<string, string>>;
 };
 
 export type StoredTarball = { key: string; size: number; integrity: string };
@@ -38,6 +44,8 @@ export class Uplink {
   readonly maxAgeMs: number;
   readonly timeoutMs: number;
   readonly privateScopes: ReadonlySet<string>;
+  /** Uplink misses an anonymous address may cause (see assertMayMissUplink); null = no limit. */
+  readonly anonymousMissLimit: RateLimit | null;
 
   private readonly docs = new Map<string, ProxiedDoc>();
   private docBytes = 0;
@@ -51,6 +59,11 @@ export class Uplink {
     privateScopes: readonly string[] = [],
     private readonly maxDocBytes = 64 * 1024 * 1024,
   ) {
+    const perMinute = config.anonymousMissesPerMinute ?? DEFAULT_ANONYMOUS_MISS_LIMIT.limit;
+    this.anonymousMissLimit =
+      perMinute === 0
+        ? null
+        : { limit: perMinute, windowMs: DEFAULT_ANONYMOUS_MISS_LIMIT.windowMs };
     this.url = config.url;
     this.maxAgeMs = config.maxAgeMs;
     this.timeoutMs = config.timeoutMs;
@@ -71,7 +84,9 @@ export class Uplink {
     const key = docKey(doc.name, doc.kind);
     this.dropDoc(key);
     const cost = doc.bytes.plain.byteLength + doc.bytes.gzip.byteLength;
-    if (cost > this.maxDocBytes / 4) return;
+    // One large document (npmjs's biggest are tens of MB) may take half the budget: rebuilding
+    // it from the stored row on every request would cost far more than it saves.
+    if (cost > this.maxDocBytes / 2) return;
     this.docs.set(key, doc);
     this.docBytes += cost;
     for (const [old, d] of this.docs) {

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "./env.ts";
+import { redactPath, scrubSecrets } from "./redact.ts";
 
 /**
  * The one place an error becomes an HTTP answer: the flat body of DESIGN.md §6 on every route,
@@ -14,14 +15,16 @@ export function errorResponse(c: Context<AppEnv>, err: unknown): Response {
   const packrError = toPackrError(err);
   if (packrError.status >= 500) {
     console.error(
-      JSON.stringify({
-        level: "error",
-        requestId,
-        method: c.req.method,
-        path: c.req.path,
-        error: String(err),
-        stack: err instanceof Error ? err.stack : undefined,
-      }),
+      scrubSecrets(
+        JSON.stringify({
+          level: "error",
+          requestId,
+          method: c.req.method,
+          path: redactPath(c.req.path),
+          error: String(err),
+          stack: err instanceof Error ? err.stack : undefined,
+        }),
+      ),
     );
   }
   const headers: Record<string, string> = {};
@@ -29,9 +32,9 @@ export function errorResponse(c: Context<AppEnv>, err: unknown): Response {
     headers["WWW-Authenticate"] = challenge(c);
     headers["npm-notice"] = headerText(packrError.message);
   }
-  // The uplink is down and nothing is cached: tell clients and caches when to come back.
+  // A rate limit, or the uplink down with nothing cached: tell clients and caches when to come back.
   const retryAfter = packrError.details?.retryAfter;
-  if (packrError.status === 503 && typeof retryAfter === "number") {
+  if ((packrError.status === 503 || packrError.status === 429) && typeof retryAfter === "number") {
     headers["Retry-After"] = String(retryAfter);
   }
   return c.json(

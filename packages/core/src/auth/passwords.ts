@@ -35,13 +35,7 @@ class Semaphore {
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.running >= this.max) {
-      if (this.waiting.length >= this.maxQueue) {
-        throw new PackrError(
-          "LIMIT_EXCEEDED",
-          "The registry is busy checking other passwords; try again in a few seconds.",
-          { details: { retryAfter: 2 } },
-        );
-      }
+      if (this.waiting.length >= this.maxQueue) throw busy();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running += 1;
@@ -58,6 +52,31 @@ class Semaphore {
 }
 
 const pool = new Semaphore(SCRYPT_CONCURRENCY, SCRYPT_QUEUE_LIMIT);
+
+const busy = () =>
+  new PackrError(
+    "LIMIT_EXCEEDED",
+    "The registry is busy checking other passwords; try again in a few seconds.",
+    { details: { retryAfter: 2 } },
+  );
+
+let checksInFlight = 0;
+
+/**
+ * Admission to a password check, before it costs anything (its database round trips, then the
+ * hash): at most as many checks in flight as the hashing pool runs and queues. Past that the
+ * caller is refused at once (429), so a storm does no work beyond counting. Returns the release.
+ */
+export function admitPasswordCheck(): () => void {
+  if (checksInFlight >= SCRYPT_CONCURRENCY + SCRYPT_QUEUE_LIMIT) throw busy();
+  checksInFlight += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    checksInFlight -= 1;
+  };
+}
 
 const scrypt: typeof scryptRaw = (password, salt, keylen, options) =>
   pool.run(() => scryptRaw(password, salt, keylen, options));

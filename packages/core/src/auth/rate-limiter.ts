@@ -45,6 +45,12 @@ export class RateLimiter {
     return w.count <= rule.limit;
   }
 
+  /** Take back one hit of the current window (it turned out not to count). */
+  undo(bucket: string, key: string): void {
+    const w = this.windows.get(`${bucket}\u0000${key}`);
+    if (w && w.count > 0) w.count -= 1;
+  }
+
   /** Whether the key is already over its limit in the current window; counts nothing. */
   exceeded(bucket: string, key: string, rule: RateLimit): boolean {
     const w = this.windows.get(`${bucket}\u0000${key}`);

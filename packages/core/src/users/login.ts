@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { AttemptLimits, secondsLeft } from "../auth/attempt-limits.ts";
-import { hashPassword, verifyPassword } from "../auth/passwords.ts";
+import { admitPasswordCheck, hashPassword, verifyPassword } from "../auth/passwords.ts";
 import { requireToken } from "../auth/policy.ts";
 import { RATE_LIMITS } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
@@ -51,32 +51,58 @@ export async function checkPassword(
   name: string,
   password: string,
 ): Promise<UserRow> {
+  const local = ctx.deps.rateLimiter;
   const limits = new AttemptLimits(ctx.deps.db);
   const now = ctx.deps.now();
   const address = ctx.ip ?? "unknown";
   const nameKey = name.toLowerCase().slice(0, 128);
   const perAddress = RATE_LIMITS.passwordFailuresPerAddress;
   const perName = RATE_LIMITS.passwordFailuresPerName;
-  const byAddress = await limits.take("password.address", address, perAddress, now);
-  if (byAddress.count > perAddress.limit) throw tooMany(secondsLeft(byAddress, perAddress, now));
-  // Only attempts within the address limit count against the name: one address cannot lock a
-  // name out faster than its own limit lets it guess.
-  const byName = await limits.take("password.name", nameKey, perName, now);
-  if (byName.count > perName.limit) throw tooMany(secondsLeft(byName, perName, now));
-  const user = await findUserByName(ctx, name);
-  let ok: boolean;
+  // This process's own count first: when it alone is over a limit, the shared count (which holds
+  // every attempt counted here) is too, and a burst is refused without a database round trip.
+  const overHere = !local.hit("password.address", address, perAddress)
+    ? Math.ceil(perAddress.windowMs / 1000)
+    : !local.hit("password.name", nameKey, perName)
+      ? Math.ceil(perName.windowMs / 1000)
+      : 0;
+  if (overHere) throw tooMany(overHere);
+  const undoLocal = () => {
+    local.undo("password.address", address);
+    local.undo("password.name", nameKey);
+  };
+  let release: () => void;
   try {
-    ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+    release = admitPasswordCheck();
   } catch (err) {
-    // Refused before hashing (the hashing pool is full): not a wrong password.
-    await limits.giveBack("password.address", address, byAddress);
-    await limits.giveBack("password.name", nameKey, byName);
+    undoLocal(); // refused for load, not a wrong password
     throw err;
   }
-  if (!user?.passwordHash || !ok) throw badCredentials();
-  await limits.giveBack("password.address", address, byAddress);
-  await limits.giveBack("password.name", nameKey, byName);
-  return user;
+  try {
+    const byAddress = await limits.take("password.address", address, perAddress, now);
+    if (byAddress.count > perAddress.limit) throw tooMany(secondsLeft(byAddress, perAddress, now));
+    // Only attempts within the address limit count against the name: one address cannot lock a
+    // name out faster than its own limit lets it guess.
+    const byName = await limits.take("password.name", nameKey, perName, now);
+    if (byName.count > perName.limit) throw tooMany(secondsLeft(byName, perName, now));
+    const giveBack = async () => {
+      undoLocal();
+      await limits.giveBack("password.address", address, byAddress);
+      await limits.giveBack("password.name", nameKey, byName);
+    };
+    const user = await findUserByName(ctx, name);
+    let ok: boolean;
+    try {
+      ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+    } catch (err) {
+      await giveBack(); // refused before hashing (the pool is full): not a wrong password
+      throw err;
+    }
+    if (!user?.passwordHash || !ok) throw badCredentials();
+    await giveBack();
+    return user;
+  } finally {
+    release();
+  }
 }
 
 const tooMany = (retryAfter: number) =>

@@ -170,6 +170,7 @@ describe("npm commands beyond publish: who may do what", () => {
     const byNobody = await tokenContext(reg.runtime.deps, { user: "victim", role: "maintainer" });
     const byOther = await tokenContext(reg.runtime.deps, { user: "victim", role: "maintainer" });
     const byStale = await tokenContext(reg.runtime.deps, { user: "victim", role: "maintainer" });
+    const byAdmin = await tokenContext(reg.runtime.deps, { user: "victim", role: "maintainer" });
     const anon = await client(reg.app).delete(`/-/user/token/${byNobody.token}`);
     expect(anon.status).toBe(200);
     expect(await anon.json()).toEqual({ ok: true, revoked: true });
@@ -179,7 +180,9 @@ describe("npm commands beyond publish: who may do what", () => {
       `/-/user/token/${byStale.token}`,
     );
     expect(await stale.json()).toEqual({ ok: true, revoked: true });
-    for (const t of [byNobody, byOther, byStale]) {
+    const byAdminRes = await client(reg.app, admin).delete(`/-/user/token/${byAdmin.token}`);
+    expect(await byAdminRes.json()).toEqual({ ok: true, revoked: true });
+    for (const t of [byNobody, byOther, byStale, byAdmin]) {
       await expectError(await client(reg.app, t.token).get("/-/whoami"), 401, "TOKEN_REVOKED");
       expect((await rowOf(t))?.revokedAt).toBeInstanceOf(Date);
     }

@@ -284,7 +284,7 @@ export async function serveTestRegistry(env: Record<string, string> = {}): Promi
 export function fromPeer(app: RegistryApp, peer: string): RegistryApp {
   const wrapped = Object.create(app) as RegistryApp;
   const env = { incoming: { socket: { remoteAddress: peer } } };
-  wrapped.request = ((input: RequestInfo | URL, init?: RequestInit) =>
+  wrapped.request = ((input: Request | string | URL, init?: RequestInit) =>
     app.request(input, init, env)) as RegistryApp["request"];
   return wrapped;
 }

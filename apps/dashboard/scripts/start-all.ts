@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       "Packr is running.",
       `  Dashboard  ${dashboardUrl}`,
       `  Registry   ${registryUrl}`,
-      `Sign in at ${dashboardUrl}/login as "admin" with the password printed above when Packr first started` +
+      `Sign in at ${dashboardUrl}/login as "admin" with the password printed above when Packr first started (kept in ${config.dataDir}/admin-password)` +
         (config.adminEmail ? `, or with a link for ${config.adminEmail}.` : "."),
       noProvider
         ? "Email sign-in: with no SMTP_URL or OAuth provider configured, the sign-in link is printed here, in this terminal."

@@ -7,6 +7,7 @@
  * registry alone (`pnpm --filter @packr/registry start`) on PACKR_PORT.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -128,11 +129,20 @@ async function health(url: string): Promise<number> {
   }
 }
 
-/** The admin password as the registry printed it on first start. */
+/**
+ * The admin password of a first start. Not on a terminal, the registry prints only the path of
+ * the 0600 file that holds it (never the password itself, which would land in collected logs).
+ */
 function printedPassword(s: Started): string {
-  const m = /Created user "admin" with password: (\S+)/.exec(s.output());
-  if (!m?.[1]) throw new Error(`no admin password printed:\n${s.output()}`);
-  return m[1];
+  return adminPasswordFrom(s.output());
+}
+
+function adminPasswordFrom(out: string): string {
+  const m = /Created user "admin"; its password is in (\S+) /.exec(out);
+  if (!m?.[1]) throw new Error(`no admin password file printed:\n${out}`);
+  const password = readFileSync(m[1], "utf8").trim();
+  if (out.includes(password)) throw new Error("the admin password was printed");
+  return password;
 }
 
 /** Make an admin-role token on /tokens: the registry refuses it to anyone who is not an admin. */
@@ -402,7 +412,7 @@ describe("the registry alone", () => {
         await new Promise((r) => setTimeout(r, 300));
       }
     }
-    const password = /Created user "admin" with password: (\S+)/.exec(out)?.[1] ?? "";
+    const password = adminPasswordFrom(out);
     await passwordSignIn(page, "admin", password);
     await page.waitForURL("**/tokens");
     await ctx.close();

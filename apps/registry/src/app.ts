@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { PackrError, readPolicyRefusal } from "@packr/core";
+import { clientAddress, PackrError, proxyTrust, readPolicyRefusal } from "@packr/core";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getPath } from "hono/utils/url";
@@ -8,6 +8,7 @@ import type { AppEnv } from "./env.ts";
 import { errorResponse, notFoundResponse } from "./http-errors.ts";
 import { isOpenRoute } from "./open-routes.ts";
 import { SMALL_BODY } from "./read-json.ts";
+import { redactPath } from "./redact.ts";
 import { access } from "./routes/access.ts";
 import { agentRoutingPath } from "./routes/agent.ts";
 import { createApi } from "./routes/api.ts";
@@ -31,6 +32,7 @@ export function createApp(runtime: Runtime) {
   const app = new Hono<AppEnv>({ getPath: (req) => agentRoutingPath(getPath(req)) });
   const logRequests = runtime.logger.enabled("info");
   const readRequiresAuth = runtime.config.readRequiresAuth;
+  const trusted = proxyTrust(runtime.config.trustedProxies);
   // One middleware for everything a request needs first (a level of middleware is a cost on
   // every packument GET): its id, the runtime, the caller, and whether it may be here at all.
   app.use(async (c, next) => {
@@ -48,7 +50,7 @@ export function createApp(runtime: Runtime) {
       deps: runtime.deps,
       actor,
       requestId: c.get("requestId"),
-      ip: clientAddress(c, runtime.config.trustProxy),
+      ip: clientAddress(peerAddress(c), c.req.header("x-forwarded-for"), trusted),
     });
     // Private by login (PACKR_READ_REQUIRES_AUTH): decided here, before any route, so no read
     // can forget it; it costs nothing beyond the token check above.
@@ -64,7 +66,7 @@ export function createApp(runtime: Runtime) {
     runtime.logger.info({
       requestId: c.get("requestId"),
       method: c.req.method,
-      path: c.req.path,
+      path: redactPath(c.req.path),
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       user: caller.type === "token" ? caller.userName : undefined,
@@ -114,16 +116,8 @@ export function createApp(runtime: Runtime) {
   return app;
 }
 
-/**
- * The caller's address, for rate limits and audit: the socket's peer, or the first
- * X-Forwarded-For hop when PACKR_TRUST_PROXY says a proxy we run sets it (otherwise anyone could
- * pick their own address and escape the limits).
- */
-function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string | undefined {
-  if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded;
-  }
+/** The socket's peer (undefined under `app.request()`, which has no socket). */
+function peerAddress(c: Context<AppEnv>): string | undefined {
   const env = c.env as { incoming?: IncomingMessage } | undefined;
   return env?.incoming?.socket?.remoteAddress;
 }

@@ -7,6 +7,7 @@ import { securityHeaders } from "./security-headers.ts";
 
 /** For an error raised before the runtime is on the context (none is, today): the http set. */
 const BASE_HEADERS = securityHeaders(undefined);
+import { redactPath, scrubSecrets } from "./redact.ts";
 
 /**
  * The one place an error becomes an HTTP answer: the flat body of DESIGN.md §6 on every route,
@@ -18,14 +19,16 @@ export function errorResponse(c: Context<AppEnv>, err: unknown): Response {
   const packrError = toPackrError(err);
   if (packrError.status >= 500) {
     console.error(
-      JSON.stringify({
-        level: "error",
-        requestId,
-        method: c.req.method,
-        path: c.req.path,
-        error: String(err),
-        stack: err instanceof Error ? err.stack : undefined,
-      }),
+      scrubSecrets(
+        JSON.stringify({
+          level: "error",
+          requestId,
+          method: c.req.method,
+          path: redactPath(c.req.path),
+          error: String(err),
+          stack: err instanceof Error ? err.stack : undefined,
+        }),
+      ),
     );
   }
   // Errors on package paths skip the security middleware (it is not on the hot path): add them here.

@@ -1,3 +1,5 @@
+import { redactPath, scrubSecrets } from "./redact.ts";
+
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
 export type LogLevel = keyof typeof LEVELS;
 
@@ -30,7 +32,9 @@ export function createLogger(level: LogLevel, format: "pretty" | "json" = "json"
   const render = format === "pretty" ? prettyLine : jsonLine;
   const emit = (at: Exclude<LogLevel, "silent">) => (fields: Record<string, unknown>) => {
     if (LEVELS[at] < threshold) return;
-    const line = render(at, new Date(), fields);
+    const safe =
+      typeof fields.path === "string" ? { ...fields, path: redactPath(fields.path) } : fields;
+    const line = scrubSecrets(render(at, new Date(), safe));
     if (at === "error") process.stderr.write(`${line}\n`);
     else process.stdout.write(`${line}\n`);
   };

@@ -1,5 +1,5 @@
 import { serve } from "@hono/node-server";
-import { ensureAdminUser, loadConfig } from "@packr/core";
+import { ensureAdminUser, loadConfig, writeAdminPasswordFile } from "@packr/core";
 import { createApp } from "./app.ts";
 import { serveOwnClients } from "./own-clients.ts";
 import { createRuntime } from "./runtime.ts";
@@ -17,6 +17,15 @@ async function main(): Promise<void> {
     requestId: "startup",
   } as const;
   const admin = await ensureAdminUser(startup, config.adminPassword, config.adminEmail);
+  // A generated password goes to a 0600 file, not to a log: stdout is often collected and read
+  // by others. A person at a terminal (`pnpm start`) still sees it on screen.
+  const passwordFile =
+    admin?.generated === true ? await writeAdminPasswordFile(config.dataDir, admin.password) : "";
+  if (config.trustProxyDeprecated) {
+    console.warn(
+      "PACKR_TRUST_PROXY is deprecated: it now trusts X-Forwarded-For from loopback proxies only. Set PACKR_TRUSTED_PROXIES to your proxies' addresses or CIDR blocks.",
+    );
+  }
   // Before listening, so `npx --registry <this> packr-cli` works from the first request on.
   await serveOwnClients(startup, config, runtime.logger);
   const app = createApp(runtime);
@@ -32,9 +41,11 @@ async function main(): Promise<void> {
     ];
     if (admin) {
       lines.push(
-        admin.generated
-          ? `Created user "admin" with password: ${admin.password}   (shown once; set PACKR_ADMIN_PASSWORD to choose it)`
-          : `Created user "admin" with the password from PACKR_ADMIN_PASSWORD.`,
+        !admin.generated
+          ? `Created user "admin" with the password from PACKR_ADMIN_PASSWORD.`
+          : process.stdout.isTTY
+            ? `Created user "admin" with password: ${admin.password}   (also in ${passwordFile}; set PACKR_ADMIN_PASSWORD to choose it)`
+            : `Created user "admin"; its password is in ${passwordFile} (readable by you only; set PACKR_ADMIN_PASSWORD to choose it)`,
         `  Dashboard: sign in at ${config.dashboardUrl}/login with username "admin" and this password${
           config.adminEmail ? `, or with ${config.adminEmail} (PACKR_ADMIN_EMAIL)` : ""
         }.`,

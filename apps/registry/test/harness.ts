@@ -276,3 +276,15 @@ export async function serveTestRegistry(env: Record<string, string> = {}): Promi
   await state.start();
   return state;
 }
+
+/**
+ * The app as reached over a socket from `peer` (`app.request()` has no socket, so the client
+ * address is otherwise unknown): lets in-process tests act as a proxy or as a client address.
+ */
+export function fromPeer(app: RegistryApp, peer: string): RegistryApp {
+  const wrapped = Object.create(app) as RegistryApp;
+  const env = { incoming: { socket: { remoteAddress: peer } } };
+  wrapped.request = ((input: Request | string | URL, init?: RequestInit) =>
+    app.request(input, init, env)) as RegistryApp["request"];
+  return wrapped;
+}

@@ -5,7 +5,7 @@
  * rate limits, malformed and oversized bodies.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestRegistry, type TestRegistry } from "./harness.ts";
+import { createTestRegistry, fromPeer, type TestRegistry } from "./harness.ts";
 import { client, expectError } from "./http.ts";
 
 let reg: TestRegistry;
@@ -26,7 +26,9 @@ async function signIn(subject: string, name: string) {
 }
 
 beforeAll(async () => {
-  reg = await createTestRegistry({ PACKR_TRUST_PROXY: "true" });
+  // Requests arrive from a trusted proxy on loopback, which names the client in X-Forwarded-For.
+  reg = await createTestRegistry({ PACKR_TRUSTED_PROXIES: "127.0.0.1" });
+  reg.app = fromPeer(reg.app, "127.0.0.1");
   internal = { authorization: `Bearer ${reg.runtime.secrets.internalApi}` };
   alice = await signIn("a-1", "alice");
 });

@@ -47,7 +47,6 @@ describe("npm commands beyond publish: who may do what", () => {
       await anon.put(`/guarded/-rev/${read._rev}`, { maintainers: [{ name: "mallory" }] }),
       await anon.delete(`/guarded/-rev/${read._rev}`),
       await anon.delete(`/guarded/-/guarded-1.0.0.tgz/-rev/${read._rev}`),
-      await anon.delete(`/-/user/token/${alice}`),
       await anon.get("/-/package/@acme%2fprivate/dist-tags"),
     ]) {
       expect(res.headers.get("www-authenticate")).toBe('Bearer realm="packr"');
@@ -106,7 +105,6 @@ describe("npm commands beyond publish: who may do what", () => {
         maintainers: [{ name: "mallory" }],
       }),
       await m.delete(`/guarded/-rev/${read._rev}`),
-      await m.delete(`/-/user/token/${alice}`),
     ]) {
       await expectError(res, 403, "FORBIDDEN");
     }
@@ -158,22 +156,44 @@ describe("npm commands beyond publish: who may do what", () => {
     expect(authed.email).toBe("alice@example.test");
   });
 
-  it("logout cannot revoke another user's token unless the caller is an admin", async () => {
-    const victim = await tokenContext(reg.runtime.deps, { user: "victim", role: "maintainer" });
-    await expectError(
-      await client(reg.app, alice).delete(`/-/user/token/${victim.token}`),
-      403,
-      "FORBIDDEN",
+  it("logout revokes the live token in the URL whoever sends it: holding a token is the power to revoke it", async () => {
+    // npm sends the token it logs out in the path and (usually) as Authorization too; a missing or
+    // different header must not leave it live, and a leaked token anyone reports is better dead.
+    const rowOf = async (t: Awaited<ReturnType<typeof tokenContext>>) => {
+      if (t.actor.type !== "token") throw new Error("token actor expected");
+      const [row] = await reg.runtime.deps.db
+        .select()
+        .from(schema.tokens)
+        .where(eq(schema.tokens.id, t.actor.tokenId));
+      return row;
+    };
+    const byNobody = await tokenContext(reg.runtime.deps, { user: "victim", role: "maintainer" });
+    const byOther = await tokenContext(reg.runtime.deps, { user: "victim", role: "maintainer" });
+    const byStale = await tokenContext(reg.runtime.deps, { user: "victim", role: "maintainer" });
+    const byAdmin = await tokenContext(reg.runtime.deps, { user: "victim", role: "maintainer" });
+    const anon = await client(reg.app).delete(`/-/user/token/${byNobody.token}`);
+    expect(anon.status).toBe(200);
+    expect(await anon.json()).toEqual({ ok: true, revoked: true });
+    const other = await client(reg.app, mallory).delete(`/-/user/token/${byOther.token}`);
+    expect(await other.json()).toEqual({ ok: true, revoked: true });
+    const stale = await client(reg.app, "not.a-real.token").delete(
+      `/-/user/token/${byStale.token}`,
     );
-    expect((await client(reg.app, victim.token).get("/-/whoami")).status).toBe(200);
-    expect((await client(reg.app, admin).delete(`/-/user/token/${victim.token}`)).status).toBe(200);
-    await expectError(await client(reg.app, victim.token).get("/-/whoami"), 401, "TOKEN_REVOKED");
-    if (victim.actor.type !== "token") throw new Error("token actor expected");
-    const [row] = await reg.runtime.deps.db
-      .select()
-      .from(schema.tokens)
-      .where(eq(schema.tokens.id, victim.actor.tokenId));
-    expect(row?.revokedAt).toBeInstanceOf(Date);
+    expect(await stale.json()).toEqual({ ok: true, revoked: true });
+    const byAdminRes = await client(reg.app, admin).delete(`/-/user/token/${byAdmin.token}`);
+    expect(await byAdminRes.json()).toEqual({ ok: true, revoked: true });
+    for (const t of [byNobody, byOther, byStale, byAdmin]) {
+      await expectError(await client(reg.app, t.token).get("/-/whoami"), 401, "TOKEN_REVOKED");
+      expect((await rowOf(t))?.revokedAt).toBeInstanceOf(Date);
+    }
+    // The sender's own token is untouched.
+    expect((await client(reg.app, mallory).get("/-/whoami")).status).toBe(200);
+    // A token this registry did not sign revokes nothing and answers success (npm clears .npmrc).
+    const forged = `${byNobody.token.split(".").slice(0, 2).join(".")}.${"A".repeat(43)}`;
+    expect(await (await client(reg.app).delete(`/-/user/token/${forged}`)).json()).toEqual({
+      ok: true,
+      revoked: false,
+    });
   });
 
   it("a revoked token cannot unpublish", async () => {

@@ -19,7 +19,21 @@ export {
 export { type QualityScore, qualityScore, type ScoreFactor } from "./analysis/quality-score.ts";
 export { readTarball } from "./analysis/read-tarball.ts";
 export { computeSignals, type VersionSignals } from "./analysis/signals.ts";
-export { generatePassword, hashPassword, verifyPassword } from "./auth/passwords.ts";
+export { AttemptLimits } from "./auth/attempt-limits.ts";
+export {
+  clientAddress,
+  LOOPBACK_PROXIES,
+  normalizeAddress,
+  type ProxyTrust,
+  proxyTrust,
+} from "./auth/client-address.ts";
+export {
+  generatePassword,
+  hashPassword,
+  SCRYPT_CONCURRENCY,
+  SCRYPT_QUEUE_LIMIT,
+  verifyPassword,
+} from "./auth/passwords.ts";
 export {
   assertCanRead,
   assertScopeAllowed,
@@ -179,7 +193,7 @@ export type {
 } from "./uplink/rewrite-document.ts";
 export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";
-export { ensureAdminUser } from "./users/ensure-admin.ts";
+export { ensureAdminUser, writeAdminPasswordFile } from "./users/ensure-admin.ts";
 export {
   createUser,
   findUserByName,

@@ -1,6 +1,10 @@
 import { PackrError } from "../errors.ts";
 
-/** Limits of the public sign-in endpoints, per client address and per instance. */
+/**
+ * Limits of the public sign-in endpoints, per client address. The device-flow ones are counted in
+ * memory per instance (RateLimiter); the password ones in the database, shared by every instance
+ * (AttemptLimits), because each password attempt costs an expensive hash worth guarding globally.
+ */
 export const RATE_LIMITS = {
   /** New device codes (and npm web logins): a person needs a handful. */
   deviceAuthorize: { limit: 20, windowMs: 60_000 },
@@ -25,7 +29,8 @@ export type RateLimit = { limit: number; windowMs: number };
 /**
  * Fixed-window counters in memory. Per instance by design: the limits guard against guessing and
  * floods, and a few instances multiplying them changes nothing that matters, while a shared store
- * would put a network round trip in front of every device-code poll.
+ * would put a network round trip in front of every device-code poll. Password attempts are the
+ * exception (AttemptLimits, in the database): guessing is what those limits exist to bound.
  */
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number; windowMs: number }>();
@@ -44,6 +49,12 @@ export class RateLimiter {
     }
     w.count += 1;
     return w.count <= rule.limit;
+  }
+
+  /** Take back one hit of the current window (it turned out not to count). */
+  undo(bucket: string, key: string): void {
+    const w = this.windows.get(`${bucket}\u0000${key}`);
+    if (w && w.count > 0) w.count -= 1;
   }
 
   /** Whether the key is already over its limit in the current window; counts nothing. */

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { LOOPBACK_PROXIES, parseProxyEntry } from "../auth/client-address.ts";
 import { parseDuration } from "./duration.ts";
 
 const flag = z
@@ -91,6 +92,24 @@ const scopeList = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** `10.0.0.1, 10.1.0.0/16 fd00::/8` → the entries, each an IP address or CIDR block. */
+const proxyList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const entries = (v ?? "").split(/[\s,]+/).filter(Boolean);
+    for (const e of entries) {
+      if (!parseProxyEntry(e)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${e.slice(0, 60)}" is not an IP address or CIDR block`,
+        });
+        return z.NEVER;
+      }
+    }
+    return entries;
+  });
+
 /**
  * Where things listen and how a first start is reached (DESIGN §10). PACKR_PORT wins over PORT
  * (which hosting platforms set). Each app's default URL for the other follows these ports, so a
@@ -134,7 +153,9 @@ const EnvSchema = z.object({
   PACKR_MAX_BODY_SIZE: bytes(200 * 1024 ** 2),
   PACKR_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   PACKR_DASHBOARD_URL: optionalString.pipe(z.url().optional()),
-  /** Honour X-Forwarded-For for client addresses (rate limits, audit): only behind a proxy you run. */
+  /** Proxies (IPs, CIDRs) whose X-Forwarded-For is believed for client addresses (rate limits, audit). */
+  PACKR_TRUSTED_PROXIES: proxyList,
+  /** Deprecated: `true` trusts proxies on loopback only (as PACKR_TRUSTED_PROXIES=127.0.0.0/8,::1). */
   PACKR_TRUST_PROXY: flag,
   /** Private by login: every request but health and signing in needs a token or a session. */
   PACKR_READ_REQUIRES_AUTH: flag,
@@ -249,7 +270,10 @@ export type Config = {
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** The dashboard's base URL (device-flow verification page), without a trailing slash. */
   dashboardUrl: string;
-  trustProxy: boolean;
+  /** PACKR_TRUSTED_PROXIES (plus loopback when the deprecated PACKR_TRUST_PROXY=true). */
+  trustedProxies: string[];
+  /** PACKR_TRUST_PROXY was set: the server warns that it is deprecated. */
+  trustProxyDeprecated: boolean;
   /** PACKR_READ_REQUIRES_AUTH: anonymous callers get 401 everywhere but health and sign-in. */
   readRequiresAuth: boolean;
   deviceIntervalSeconds: number;
@@ -322,7 +346,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       /\/+$/,
       "",
     ),
-    trustProxy: e.PACKR_TRUST_PROXY,
+    trustedProxies: [
+      ...new Set([...e.PACKR_TRUSTED_PROXIES, ...(e.PACKR_TRUST_PROXY ? LOOPBACK_PROXIES : [])]),
+    ],
+    trustProxyDeprecated: e.PACKR_TRUST_PROXY,
     readRequiresAuth: e.PACKR_READ_REQUIRES_AUTH,
     deviceIntervalSeconds: e.PACKR_DEVICE_INTERVAL_SECONDS,
     deviceCodeTtlSeconds: e.PACKR_DEVICE_CODE_TTL_SECONDS,

@@ -1,12 +1,12 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
-import { verifyPassword } from "../auth/passwords.ts";
 import { requirePrincipal } from "../auth/principal.ts";
 import type { Role } from "../auth/roles.ts";
 import type { ServiceContext } from "../context.ts";
 import { users } from "../db/schema/index.ts";
 import { describeIssues, PackrError } from "../errors.ts";
+import { checkPassword } from "../users/login.ts";
 import { type NpmToken, toNpmToken } from "./list-npm-tokens.ts";
 import { resolveTokenTtl } from "./token-expiry.ts";
 import { assertGrantable, normalizeTokenScopes } from "./token-rules.ts";
@@ -131,13 +131,18 @@ export async function createNpmToken(args: {
   });
   assertGrantable(principal, wanted.role, wanted.scopes);
   const [user] = await ctx.deps.db
-    .select({ passwordHash: users.passwordHash })
+    .select({ name: users.name, passwordHash: users.passwordHash })
     .from(users)
     .where(eq(users.id, principal.userId));
   if (user?.passwordHash) {
-    const ok = await verifyPassword(parsed.data.password ?? "", user.passwordHash);
-    if (!ok) {
-      throw new PackrError("UNAUTHORIZED", "Incorrect password; npm token create needs yours.");
+    // The same check and limits as login: a stolen token must not become a password oracle.
+    try {
+      await checkPassword(ctx, user.name, parsed.data.password ?? "");
+    } catch (err) {
+      if (err instanceof PackrError && err.code === "UNAUTHORIZED") {
+        throw new PackrError("UNAUTHORIZED", "Incorrect password; npm token create needs yours.");
+      }
+      throw err;
     }
   }
   return ctx.deps.db.transaction(async (tx) => {

@@ -1,3 +1,5 @@
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { and, count, eq, sql } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { generatePassword } from "../auth/passwords.ts";
@@ -49,4 +51,17 @@ async function giveAdminEmail(ctx: ServiceContext, email: string): Promise<void>
       data: { email: "PACKR_ADMIN_EMAIL" },
     });
   });
+}
+
+/**
+ * Keep a generated admin password in `<dataDir>/admin-password`, readable by its owner only
+ * (0600), so it need not be printed to a log that others read. Returns the file's path.
+ */
+export async function writeAdminPasswordFile(dataDir: string, password: string): Promise<string> {
+  await mkdir(dataDir, { recursive: true });
+  const file = path.join(dataDir, "admin-password");
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  // writeFile's mode applies only to a new file: narrow a leftover one too.
+  await chmod(file, 0o600);
+  return file;
 }

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
-import { hashPassword, verifyPassword } from "../auth/passwords.ts";
+import { AttemptLimits, secondsLeft } from "../auth/attempt-limits.ts";
+import { admitPasswordCheck, hashPassword, verifyPassword } from "../auth/passwords.ts";
 import { requireToken } from "../auth/policy.ts";
 import { RATE_LIMITS } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
@@ -39,38 +40,77 @@ export async function loginWithPassword(args: {
 
 /**
  * The one password check (npm login, the dashboard's password sign-in): the user when the
- * password is theirs. Wrong passwords are counted per client address and per username; past
- * either limit every attempt is refused (429) until the window ends, right password or not.
+ * password is theirs. Every attempt is counted before any hashing, per client address and per
+ * username, in the database (shared by all instances); a right password takes its count back, so
+ * the limits are on wrong passwords. Counting first means a burst of parallel guesses is cut at
+ * the limit instead of all passing a check made before any of them failed. Past either limit
+ * every attempt is refused (429) until the window ends, right password or not.
  */
 export async function checkPassword(
   ctx: ServiceContext,
   name: string,
   password: string,
 ): Promise<UserRow> {
-  const limiter = ctx.deps.rateLimiter;
+  const local = ctx.deps.rateLimiter;
+  const limits = new AttemptLimits(ctx.deps.db);
+  const now = ctx.deps.now();
   const address = ctx.ip ?? "unknown";
-  const nameKey = name.toLowerCase();
+  const nameKey = name.toLowerCase().slice(0, 128);
   const perAddress = RATE_LIMITS.passwordFailuresPerAddress;
   const perName = RATE_LIMITS.passwordFailuresPerName;
-  if (
-    limiter.exceeded("password.address", address, perAddress) ||
-    limiter.exceeded("password.name", nameKey, perName)
-  ) {
-    throw new PackrError(
-      "LIMIT_EXCEEDED",
-      `Too many wrong passwords; wait ${perAddress.windowMs / 1000} seconds and try again.`,
-      { details: { retryAfter: perAddress.windowMs / 1000 } },
-    );
+  // This process's own count first: when it alone is over a limit, the shared count (which holds
+  // every attempt counted here) is too, and a burst is refused without a database round trip.
+  const overHere = !local.hit("password.address", address, perAddress)
+    ? Math.ceil(perAddress.windowMs / 1000)
+    : !local.hit("password.name", nameKey, perName)
+      ? Math.ceil(perName.windowMs / 1000)
+      : 0;
+  if (overHere) throw tooMany(overHere);
+  const undoLocal = () => {
+    local.undo("password.address", address);
+    local.undo("password.name", nameKey);
+  };
+  let release: () => void;
+  try {
+    release = admitPasswordCheck();
+  } catch (err) {
+    undoLocal(); // refused for load, not a wrong password
+    throw err;
   }
-  const user = await findUserByName(ctx, name);
-  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user?.passwordHash || !ok) {
-    limiter.hit("password.address", address, perAddress);
-    limiter.hit("password.name", nameKey, perName);
-    throw badCredentials();
+  try {
+    const byAddress = await limits.take("password.address", address, perAddress, now);
+    if (byAddress.count > perAddress.limit) throw tooMany(secondsLeft(byAddress, perAddress, now));
+    // Only attempts within the address limit count against the name: one address cannot lock a
+    // name out faster than its own limit lets it guess.
+    const byName = await limits.take("password.name", nameKey, perName, now);
+    if (byName.count > perName.limit) throw tooMany(secondsLeft(byName, perName, now));
+    const giveBack = async () => {
+      undoLocal();
+      await limits.giveBack("password.address", address, byAddress);
+      await limits.giveBack("password.name", nameKey, byName);
+    };
+    const user = await findUserByName(ctx, name);
+    let ok: boolean;
+    try {
+      ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+    } catch (err) {
+      await giveBack(); // refused before hashing (the pool is full): not a wrong password
+      throw err;
+    }
+    if (!user?.passwordHash || !ok) throw badCredentials();
+    await giveBack();
+    return user;
+  } finally {
+    release();
   }
-  return user;
 }
+
+const tooMany = (retryAfter: number) =>
+  new PackrError(
+    "LIMIT_EXCEEDED",
+    `Too many wrong passwords; wait ${retryAfter} seconds and try again.`,
+    { details: { retryAfter } },
+  );
 
 /**
  * Create an account with a password (npm adduser / first login when sign-up is open) and log it in.

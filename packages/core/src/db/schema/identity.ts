@@ -126,3 +126,22 @@ export const deviceCodes = pgTable("device_codes", {
   expiresAt: tstz("expires_at").notNull(),
   createdAt: tstz("created_at").notNull().defaultNow(),
 });
+
+/**
+ * Fixed-window counters of password attempts (per client address, per username), shared by every
+ * instance on one database so a guesser cannot multiply the limits by the number of replicas.
+ * One row per key; a row whose window has passed is reset by the next attempt's upsert.
+ */
+export const authRateLimits = pgTable(
+  "auth_rate_limits",
+  {
+    bucket: text("bucket").notNull(),
+    key: text("key").notNull(),
+    windowStart: tstz("window_start").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.bucket, t.key] }),
+    index("auth_rate_limits_window_idx").on(t.windowStart),
+  ],
+);

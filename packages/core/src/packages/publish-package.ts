@@ -10,6 +10,7 @@ import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { enqueueJob } from "../jobs/outbox.ts";
 import { ANALYZE_VERSION } from "../jobs/topics.ts";
+import { holdBlob } from "../storage/blob-references.ts";
 import { sha512Hex, tarballKey } from "../storage/blob-store.ts";
 import { assertNotUpstream } from "../uplink/assert-not-upstream.ts";
 import { revString } from "./build-packument.ts";
@@ -142,6 +143,7 @@ export async function publishPackage(args: {
       );
     }
 
+    await holdBlob(tx, ctx.deps.blobStore, key, bytes);
     await tx.insert(versions).values({
       id: newId("ver"),
       packageId: pkg.id,

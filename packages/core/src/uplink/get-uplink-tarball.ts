@@ -4,6 +4,7 @@ import type { ServiceContext } from "../context.ts";
 import { uplinkTarballs } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import type { PackageName } from "../packages/names.ts";
+import { holdBlob } from "../storage/blob-references.ts";
 import { tarballKey } from "../storage/blob-store.ts";
 import { getUplinkPackument, UPLINK_RETRY_AFTER_SECONDS } from "./get-uplink-packument.ts";
 import type { StoredTarball, Uplink, UpstreamDist } from "./uplink.ts";
@@ -104,20 +105,25 @@ async function storeTarball(
   const key = tarballKey(hex);
   await blobStore.put(key, bytes, "application/octet-stream");
   const stored = { key, size: bytes.byteLength, integrity };
-  await db
-    .insert(uplinkTarballs)
-    .values({
-      name: name.name,
-      version,
-      tarballKey: key,
-      size: stored.size,
-      integrity,
-      fetchedAt: ctx.deps.now(),
-    })
-    .onConflictDoUpdate({
-      target: [uplinkTarballs.name, uplinkTarballs.version],
-      set: { tarballKey: key, size: stored.size, integrity, fetchedAt: ctx.deps.now() },
-    });
+  // The row is what keeps the shared blob from being deleted by an unpublish of a local version
+  // with the same bytes; `holdBlob` closes the gap between storing the bytes and committing it.
+  await db.transaction(async (tx) => {
+    await holdBlob(tx, blobStore, key, bytes);
+    await tx
+      .insert(uplinkTarballs)
+      .values({
+        name: name.name,
+        version,
+        tarballKey: key,
+        size: stored.size,
+        integrity,
+        fetchedAt: ctx.deps.now(),
+      })
+      .onConflictDoUpdate({
+        target: [uplinkTarballs.name, uplinkTarballs.version],
+        set: { tarballKey: key, size: stored.size, integrity, fetchedAt: ctx.deps.now() },
+      });
+  });
   uplink.setTarball(name.name, version, stored);
   return stored;
 }

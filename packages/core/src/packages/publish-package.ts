@@ -23,6 +23,7 @@ import {
 } from "./manifest.ts";
 import { isNewStyleName, type PackageName, parsePackageName } from "./names.ts";
 import { assertMaintainer, bumpRevision, forgetPackage } from "./package-change.ts";
+import { assertTarballMatchesManifest } from "./tarball-manifest.ts";
 
 const Attachment = z.object({
   content_type: z.string().optional(),
@@ -70,6 +71,7 @@ export async function publishPackage(args: {
   const [version, rawManifest] = onlyVersion(body.versions, name);
   const bytes = attachmentBytes(body._attachments, name, version);
   const { integrity, shasum } = verifyIntegrity(bytes, rawManifest, name, version);
+  await assertTarballMatchesManifest(bytes, rawManifest, name, version);
   await assertNotUpstream(ctx, name, token);
 
   const key = tarballKey(sha512Hex(bytes));

@@ -166,7 +166,9 @@ describe("private by login: a valid token reads everything it could before", () 
     expect((await r.head("/local-pub")).status).toBe(200);
     expect(await (await r.get("/local-pub/latest")).json()).toMatchObject({ version: "1.0.0" });
     const tgz = await r.get("/local-pub/-/local-pub-1.0.0.tgz");
-    expect(Buffer.from(await tgz.arrayBuffer()).toString()).toBe("bytes of local-pub");
+    expect(Buffer.from(await tgz.arrayBuffer())).toEqual(
+      makeTarballSync({ name: "local-pub", version: "1.0.0" }, { "x.txt": "bytes of local-pub" }),
+    );
     expect((await r.get("/@acme%2fsecret")).status).toBe(200);
     expect((await r.get("/no-such-package")).status).toBe(404);
     // Public packages of a private registry are no shared cache's to hand out.

@@ -329,7 +329,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
   });
 
   it("serves tarballs by file name, only to readers", async () => {
-    const bytes = Buffer.from("the real tarball bytes");
+    const bytes = makeTarballSync({ name: "@acme/tgz", version: "1.2.3" }, { "x.txt": "real" });
     await publishPackage({
       ctx: alice,
       input: { name: "@acme/tgz", body: publishBody("@acme/tgz", "1.2.3", { bytes }) },

@@ -7,6 +7,7 @@ import { securityHeaders } from "./security-headers.ts";
 
 /** For an error raised before the runtime is on the context (none is, today): the http set. */
 const BASE_HEADERS = securityHeaders(undefined);
+
 import { redactPath, scrubSecrets } from "./redact.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { publishBody, tokenContext } from "@packr/core/testing";
+import { makeTarballSync, publishBody, tokenContext } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client, expectError } from "./http.ts";
@@ -118,7 +118,9 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
 
   it("refuses a duplicate version with 409 naming it", async () => {
     await client(reg.app, token).put("/dup-pkg", publishBody("dup-pkg", "1.0.0"));
-    const other = publishBody("dup-pkg", "1.0.0", { bytes: Buffer.from("different") });
+    const other = publishBody("dup-pkg", "1.0.0", {
+      bytes: makeTarballSync({ name: "dup-pkg", version: "1.0.0" }, { "x.txt": "different" }),
+    });
     const err = await expectError(
       await client(reg.app, token).put("/dup-pkg", other),
       409,

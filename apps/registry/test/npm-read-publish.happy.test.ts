@@ -1,5 +1,5 @@
 import { gunzipSync } from "node:zlib";
-import { publishBody } from "@packr/core/testing";
+import { makeTarballSync, publishBody } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client, decodeJwt } from "./http.ts";
@@ -158,7 +158,7 @@ describe("npm protocol: the paths that work", () => {
   });
 
   it("serves tarballs at npm's and yarn's paths with immutable caching", async () => {
-    const bytes = Buffer.from("pretend this is gzip");
+    const bytes = makeTarballSync({ name: "plain-lib", version: "2.0.0" });
     await client(reg.app, token).put("/plain-lib", publishBody("plain-lib", "2.0.0", { bytes }));
     const npmPath = await client(reg.app).get("/plain-lib/-/plain-lib-2.0.0.tgz");
     expect(npmPath.status).toBe(200);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { publishBody } from "@packr/core/testing";
+import { makeTarballSync, publishBody } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client, expectError } from "./http.ts";
@@ -47,7 +47,7 @@ describe("publish: the tarball attachment", () => {
   ])(
     "accepts %s with its one tarball keyed %j, served under the registry's own name",
     async (name, key) => {
-      const bytes = Buffer.from(`the bytes of ${name}`);
+      const bytes = makeTarballSync({ name, version: "1.0.0" });
       const body = withAttachments(name, "1.0.0", bytes, { [key]: tgz(bytes) });
       const escaped = name.replace("/", "%2f");
       const res = await client(reg.app, token).put(`/${escaped}`, body);
@@ -67,7 +67,7 @@ describe("publish: the tarball attachment", () => {
   );
 
   it("accepts a provenance bundle beside the tarball (npm publish --provenance)", async () => {
-    const bytes = Buffer.from("tarball with provenance");
+    const bytes = makeTarballSync({ name: "with-provenance", version: "1.0.0" });
     const bundle = JSON.stringify({
       mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.2",
     });

@@ -1,4 +1,4 @@
-import { publishBody } from "@packr/core/testing";
+import { makeTarballSync, publishBody } from "@packr/core/testing";
 import {
   ADMIN_PASSWORD,
   createTestRegistry,
@@ -23,7 +23,7 @@ export type UplinkPair = {
 };
 
 export const tarballBytes = (name: string, version: string): Buffer =>
-  Buffer.from(`upstream tarball of ${name}@${version}`);
+  makeTarballSync({ name, version }, { "README.md": `upstream tarball of ${name}@${version}` });
 
 export async function createUplinkPair(env: Record<string, string> = {}): Promise<UplinkPair> {
   const upstream = await serveTestRegistry();

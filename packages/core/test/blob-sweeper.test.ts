@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps, ServiceContext } from "../src/context.ts";
 import { uplinkTarballs } from "../src/db/schema/index.ts";
 import { publishPackage } from "../src/packages/publish-package.ts";
+import { holdBlob } from "../src/storage/blob-references.ts";
 import { sha512Hex, tarballKey } from "../src/storage/blob-store.ts";
-import { holdBlobKey, sweepOrphanBlobs } from "../src/storage/blob-sweeper.ts";
+import { sweepOrphanBlobs } from "../src/storage/blob-sweeper.ts";
 import { S3BlobStore } from "../src/storage/s3-blob-store.ts";
 import {
   createTestDeps,
@@ -115,7 +116,7 @@ describe.each(cases)("blob sweeper on %s", (_label, driver, store) => {
     const key = keyOf(bytes);
     await deps.blobStore.put(key, bytes);
     await deps.blobStore.delete(key);
-    await deps.db.transaction(async (tx) => holdBlobKey(tx, deps.blobStore, key, bytes));
+    await deps.db.transaction(async (tx) => holdBlob(tx, deps.blobStore, key, bytes));
     expect(await deps.blobStore.exists(key)).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import { getVersionManifest } from "../src/packages/get-version.ts";
 import { publishPackage } from "../src/packages/publish-package.ts";
 import {
   createTestDeps,
+  makeTarballSync,
   publishBody,
   type TestDeps,
   testDrivers,
@@ -191,7 +192,9 @@ describe.each(testDrivers())("publish on %s", (driver) => {
         ctx: alice,
         input: {
           name: "retry-me",
-          body: publishBody("retry-me", "1.0.0", { bytes: Buffer.from("other") }),
+          body: publishBody("retry-me", "1.0.0", {
+            bytes: makeTarballSync({ name: "retry-me", version: "1.0.0" }, { "x.txt": "other" }),
+          }),
         },
       }),
     );
@@ -326,7 +329,7 @@ describe.each(testDrivers())("publish on %s", (driver) => {
   });
 
   it("serves tarballs by file name, only to readers", async () => {
-    const bytes = Buffer.from("the real tarball bytes");
+    const bytes = makeTarballSync({ name: "@acme/tgz", version: "1.2.3" }, { "x.txt": "real" });
     await publishPackage({
       ctx: alice,
       input: { name: "@acme/tgz", body: publishBody("@acme/tgz", "1.2.3", { bytes }) },

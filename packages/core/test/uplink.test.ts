@@ -12,6 +12,7 @@ import { auditBulk } from "../src/security/audit-bulk.ts";
 import { auditQuick, patchedVersions } from "../src/security/audit-quick.ts";
 import {
   createTestDeps,
+  makeTarballSync,
   publishBody,
   startUplinkServer,
   type TestDeps,
@@ -24,7 +25,8 @@ import { anonymous, type Doc, failure, later, publish, readDoc } from "./helpers
 const MAX_AGE_MS = 60_000;
 const TIMEOUT_MS = 400;
 
-const bytesOf = (name: string, version: string) => Buffer.from(`upstream ${name}@${version}`);
+const bytesOf = (name: string, version: string) =>
+  makeTarballSync({ name, version }, { "README.md": `upstream ${name}@${version}` });
 const sri = (b: Buffer) => `sha512-${createHash("sha512").update(b).digest("base64")}`;
 
 /** A small tarball comes from the tarball cache as bytes; a larger one as a stream. */

@@ -10,8 +10,8 @@ import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { enqueueJob } from "../jobs/outbox.ts";
 import { ANALYZE_VERSION } from "../jobs/topics.ts";
+import { holdBlob } from "../storage/blob-references.ts";
 import { sha512Hex, tarballKey } from "../storage/blob-store.ts";
-import { holdBlobKey } from "../storage/blob-sweeper.ts";
 import { assertNotUpstream } from "../uplink/assert-not-upstream.ts";
 import { revString } from "./build-packument.ts";
 import { findPackageMeta } from "./get-packument.ts";
@@ -23,6 +23,7 @@ import {
 } from "./manifest.ts";
 import { isNewStyleName, type PackageName, parsePackageName } from "./names.ts";
 import { assertMaintainer, bumpRevision, forgetPackage } from "./package-change.ts";
+import { assertTarballMatchesManifest } from "./tarball-manifest.ts";
 
 const Attachment = z.object({
   content_type: z.string().optional(),
@@ -70,6 +71,7 @@ export async function publishPackage(args: {
   const [version, rawManifest] = onlyVersion(body.versions, name);
   const bytes = attachmentBytes(body._attachments, name, version);
   const { integrity, shasum } = verifyIntegrity(bytes, rawManifest, name, version);
+  await assertTarballMatchesManifest(bytes, rawManifest, name, version);
   await assertNotUpstream(ctx, name, token);
   // Every refusal before the write: a 403 or 409 must not leave up to 200 MB behind. The
   // transaction checks again under the package's lock (a publish may land in between); what a
@@ -141,9 +143,9 @@ export async function publishPackage(args: {
       throw versionExists(name, version, existing.unpublishedAt);
     }
 
-    // The blob must outlive this row's commit: hold its key against the sweeper, and put the
-    // bytes back if a sweep took them between the write above and here.
-    await holdBlobKey(tx, ctx.deps.blobStore, key, bytes);
+    // The blob must outlive this row's commit: hold its key against deleters (unpublish of the
+    // same bytes, the orphan sweeper) and put the bytes back if one took them since the write above.
+    await holdBlob(tx, ctx.deps.blobStore, key, bytes);
     await tx.insert(versions).values({
       id: newId("ver"),
       packageId: pkg.id,

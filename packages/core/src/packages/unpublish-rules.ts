@@ -1,8 +1,9 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import { isAdminToken } from "../auth/policy.ts";
 import type { ServiceContext, TokenActor, Tx } from "../context.ts";
 import { distTags, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { deleteUnusedBlobs } from "../storage/blob-references.ts";
 import { revString } from "./build-packument.ts";
 import { pickLatest } from "./dist-tag-rules.ts";
 import type { PackageName } from "./names.ts";
@@ -98,25 +99,14 @@ export async function tombstone(
 
 /**
  * After commit: delete the blobs of unpublished tarballs. Keys are content addresses shared by
- * every version with the same bytes, in any package, so a blob goes only when no live version
- * still uses it. Returns the keys deleted.
+ * every version with the same bytes, in any package, and by the uplink tarball cache, so a blob
+ * goes only when nothing uses it any more (`deleteUnusedBlobs`). Returns the keys deleted.
  */
 export async function releaseTarballs(
   ctx: ServiceContext,
   keys: readonly string[],
 ): Promise<string[]> {
-  const deleted: string[] = [];
-  for (const key of new Set(keys)) {
-    const [used] = await ctx.deps.db
-      .select({ one: sql<number>`1` })
-      .from(versions)
-      .where(and(eq(versions.tarballKey, key), isNull(versions.unpublishedAt)))
-      .limit(1);
-    if (used) continue;
-    await ctx.deps.blobStore.delete(key);
-    deleted.push(key);
-  }
-  return deleted;
+  return deleteUnusedBlobs(ctx.deps.db, ctx.deps.blobStore, keys);
 }
 
 export type UnpublishResult = { ok: true; id: string; rev: string; unpublished: string[] };

@@ -1,6 +1,5 @@
-import { and, inArray, isNull, sql } from "drizzle-orm";
-import type { Database, Queryable, Tx } from "../db/client.ts";
-import { uplinkTarballs, versions } from "../db/schema/index.ts";
+import type { Database } from "../db/client.ts";
+import { deleteUnusedBlobs, usedBlobKeys } from "./blob-references.ts";
 import type { BlobStore } from "./blob-store.ts";
 
 /** Where tarballs live in the store (see `tarballKey`): the only part the sweeper walks. */
@@ -15,8 +14,8 @@ export type SweepResult = { examined: number; deleted: string[] };
  * written before the row that references it is committed (so a row never points at missing
  * bytes), which means a crash, a failed transaction or a publish refused by a concurrent one
  * leaves a blob behind; so can an uplink cache row an administrator's fork replaced. The grace
- * period covers a write whose row is still on its way; the per-key lock (`holdBlobKey`) covers a
- * publish of the same bytes that lands while the sweeper decides.
+ * period covers a write whose row is still on its way; the per-key lock (`blob-references.ts`)
+ * covers a publish of the same bytes that lands while the sweeper decides.
  *
  * Referenced means: the key of a live (not unpublished) version of any package, or of a tarball
  * in the uplink cache. An unpublished version's bytes are never served again.
@@ -31,10 +30,11 @@ export async function sweepOrphanBlobs(
   const flush = async () => {
     const keys = batch;
     batch = [];
-    const used = await referencedKeys(deps.db, keys);
-    for (const key of keys) {
-      if (!used.has(key) && (await deleteIfUnreferenced(deps, key))) result.deleted.push(key);
-    }
+    const used = await usedBlobKeys(deps.db, keys);
+    // Each candidate is checked again under its key's lock before it goes (a publish of the same
+    // bytes may land meanwhile).
+    const candidates = keys.filter((key) => !used.has(key));
+    result.deleted.push(...(await deleteUnusedBlobs(deps.db, deps.blobStore, candidates)));
   };
   for await (const blob of deps.blobStore.list(TARBALLS)) {
     result.examined++;
@@ -44,52 +44,6 @@ export async function sweepOrphanBlobs(
   }
   if (batch.length > 0) await flush();
   return result;
-}
-
-/**
- * Inside the transaction that commits a row referencing `key`: hold the key against the sweeper
- * until commit, and put the bytes back if a sweep deleted them after they were written. With this,
- * a sweep either sees the committed row or finishes before the row's transaction goes on.
- */
-export async function holdBlobKey(
-  tx: Tx,
-  store: BlobStore,
-  key: string,
-  bytes: Uint8Array,
-): Promise<void> {
-  await lockBlobKeyShared(tx, key);
-  if (!(await store.exists(key))) await store.put(key, bytes, "application/octet-stream");
-}
-
-/** Writers of a row naming `key` hold this until commit; the sweeper's delete takes it exclusively. */
-export async function lockBlobKeyShared(tx: Tx, key: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`);
-}
-
-/** Delete one blob under its key's exclusive lock, after checking again that nothing uses it. */
-async function deleteIfUnreferenced(
-  deps: { db: Database; blobStore: BlobStore },
-  key: string,
-): Promise<boolean> {
-  return deps.db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
-    if ((await referencedKeys(tx, [key])).size > 0) return false;
-    await deps.blobStore.delete(key);
-    return true;
-  });
-}
-
-async function referencedKeys(db: Queryable, keys: string[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const local = await db
-    .selectDistinct({ key: versions.tarballKey })
-    .from(versions)
-    .where(and(inArray(versions.tarballKey, keys), isNull(versions.unpublishedAt)));
-  const cached = await db
-    .selectDistinct({ key: uplinkTarballs.tarballKey })
-    .from(uplinkTarballs)
-    .where(inArray(uplinkTarballs.tarballKey, keys));
-  return new Set([...local, ...cached].map((r) => r.key));
 }
 
 /**

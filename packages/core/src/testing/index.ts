@@ -21,6 +21,7 @@ import { registerSigningKey } from "../signing/signing-keys.ts";
 import { FsBlobStore } from "../storage/fs-blob-store.ts";
 import { TokenService } from "../tokens/token-service.ts";
 import { Uplink } from "../uplink/uplink.ts";
+import { makeTarballSync } from "./tarball.ts";
 
 /** One key per test process: generating a P-256 key per suite is cheap, but needless. */
 const TEST_SIGNING_KEY = generateKeyPairSync("ec", { namedCurve: "P-256" })
@@ -146,7 +147,11 @@ export function publishBody(
     integrity?: string;
   } = {},
 ): Record<string, unknown> {
-  const bytes = Buffer.from(opts.bytes ?? Buffer.from(`tarball of ${name}@${version}`));
+  // By default a real tarball whose package.json agrees with the manifest sent (the registry
+  // compares them); `bytes` replaces it, e.g. to send a tarball that disagrees.
+  const bytes = Buffer.from(
+    opts.bytes ?? makeTarballSync({ name, version, ...packageJsonFields(opts.manifest ?? {}) }),
+  );
   const integrity =
     opts.integrity ?? `sha512-${createHash("sha512").update(bytes).digest("base64")}`;
   return {
@@ -185,6 +190,13 @@ export function publishBody(
   };
 }
 
+/** What a package.json holds of a published manifest: everything but npm's `_` fields and dist. */
+function packageJsonFields(manifest: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(manifest).filter(([k]) => !k.startsWith("_") && k !== "dist"),
+  );
+}
+
 /** A user with a token of the given role, returned as the context that token authenticates to. */
 export async function tokenContext(
   deps: Deps,
@@ -216,5 +228,5 @@ export async function tokenContext(
   return { deps, actor: await deps.tokens.verify(token), requestId: "test", token };
 }
 export { type LocalS3, startLocalS3 } from "./s3rver.ts";
-export { makeTarball } from "./tarball.ts";
+export { makeTarball, makeTarballSync } from "./tarball.ts";
 export { startUplinkServer, type UplinkRequest, type UplinkServer } from "./uplink-server.ts";

@@ -10,8 +10,8 @@ import type { ServiceContext } from "../context.ts";
 import { uplinkTarballs } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import type { PackageName } from "../packages/names.ts";
+import { lockBlobKey } from "../storage/blob-references.ts";
 import { tarballKey } from "../storage/blob-store.ts";
-import { lockBlobKeyShared } from "../storage/blob-sweeper.ts";
 import { getUplinkPackument, UPLINK_RETRY_AFTER_SECONDS } from "./get-uplink-packument.ts";
 import type { StoredTarball, Uplink, UpstreamDist } from "./uplink.ts";
 import { openUplink, UplinkFailure } from "./uplink-http.ts";
@@ -115,10 +115,10 @@ async function storeTarball(
     }
     const key = tarballKey(fetched.sha512.toString("hex"));
     stored = { key, size: fetched.size, integrity };
-    // Blob and row under the key's shared lock, so the orphan sweeper never deletes the blob
-    // between the two (it deletes under the exclusive lock, after checking for rows again).
+    // Blob and row under the key's lock: no deleter (an unpublish of a local version with the same
+    // bytes, the orphan sweeper) can remove the blob between the two.
     await db.transaction(async (tx) => {
-      await lockBlobKeyShared(tx, key);
+      await lockBlobKey(tx, key);
       await blobStore.putFile(key, fetched.file, "application/octet-stream");
       await tx
         .insert(uplinkTarballs)

@@ -1,5 +1,5 @@
 import { sha512Hex, tarballKey } from "@packr/core";
-import { publishBody } from "@packr/core/testing";
+import { makeTarballSync, publishBody } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client } from "./http.ts";
@@ -18,7 +18,7 @@ describe("the registry's blob sweeper (PACKR_BLOB_SWEEP_GRACE, PACKR_BLOB_SWEEP_
 
   it("runs on its interval: an orphan goes, a published tarball stays", async () => {
     const admin = await reg.login("admin", ADMIN_PASSWORD);
-    const published = Buffer.from("published bytes");
+    const published = makeTarballSync({ name: "swept", version: "1.0.0" });
     const res = await client(reg.app, admin).put(
       "/swept",
       publishBody("swept", "1.0.0", { bytes: published }),

@@ -1,9 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { sha512Hex, tarballKey } from "@packr/core";
-import { publishBody, tokenContext } from "@packr/core/testing";
+import { makeTarballSync, publishBody, tokenContext } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client, expectError } from "./http.ts";
@@ -194,7 +195,10 @@ describe("body caps: who is refused before the body is read", () => {
   });
 
   it("accepts a maintainer's publish sent chunked", async () => {
-    const bytes = Buffer.alloc(300 * 1024, 7);
+    const bytes = makeTarballSync(
+      { name: "owned", version: "1.1.0" },
+      { "pad.bin": randomBytes(300 * 1024) },
+    );
     const res = await streamedPut(
       reg,
       "/owned",
@@ -240,7 +244,12 @@ describe("body caps: PACKR_MAX_BODY_SIZE for those allowed to publish", () => {
   it("still takes a publish under the limit", async () => {
     const res = await client(reg.app, admin).put(
       "/fits",
-      publishBody("fits", "1.0.0", { bytes: Buffer.alloc(200 * 1024, 1) }),
+      publishBody("fits", "1.0.0", {
+        bytes: makeTarballSync(
+          { name: "fits", version: "1.0.0" },
+          { "pad.bin": randomBytes(200 * 1024) },
+        ),
+      }),
     );
     expect(res.status).toBe(201);
   });
@@ -305,7 +314,7 @@ describe("publish refusals leave no blob behind", () => {
   const keyOf = (bytes: Buffer) => tarballKey(sha512Hex(bytes));
 
   it("403: a non-maintainer's publish writes nothing", async () => {
-    const bytes = Buffer.from("a stranger's tarball");
+    const bytes = makeTarballSync({ name: "kept", version: "2.0.0", description: "a stranger's" });
     const res = await client(reg.app, stranger).put(
       "/kept",
       publishBody("kept", "2.0.0", { bytes }),
@@ -315,7 +324,7 @@ describe("publish refusals leave no blob behind", () => {
   });
 
   it("409: other bytes for a published version write nothing", async () => {
-    const bytes = Buffer.from("different bytes for 1.0.0");
+    const bytes = makeTarballSync({ name: "kept", version: "1.0.0", description: "other bytes" });
     const res = await client(reg.app, admin).put("/kept", publishBody("kept", "1.0.0", { bytes }));
     await expectError(res, 409, "VERSION_EXISTS");
     expect(await reg.runtime.deps.blobStore.exists(keyOf(bytes))).toBe(false);
@@ -335,7 +344,7 @@ describe("publish refusals leave no blob behind", () => {
       "dist-tags": { latest: "1.0.0" },
     });
     expect(un.status).toBe(200);
-    const bytes = Buffer.from("republishing 1.1.0");
+    const bytes = makeTarballSync({ name: "kept", version: "1.1.0", description: "again" });
     const res = await client(reg.app, admin).put("/kept", publishBody("kept", "1.1.0", { bytes }));
     await expectError(res, 409, "VERSION_EXISTS");
     expect(await reg.runtime.deps.blobStore.exists(keyOf(bytes))).toBe(false);

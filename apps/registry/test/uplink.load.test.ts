@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { tarballKey } from "@packr/core";
-import { publishBody } from "@packr/core/testing";
+import { makeTarballSync, publishBody } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fromPeer } from "./harness.ts";
 import { client, expectError } from "./http.ts";
 import { createUplinkPair, type UplinkPair } from "./uplink-fixture.ts";
 
@@ -23,7 +24,11 @@ const held = () => {
 
 describe("uplink: heavy work is bounded (issue 16)", () => {
   let pair: UplinkPair;
-  const big = randomBytes(50 * MB);
+  // Real tarballs (the registry compares their package.json with the manifest sent).
+  const tgz = (name: string, version: string, content: Uint8Array | string) =>
+    makeTarballSync({ name, version }, { "blob.bin": content });
+  const big = tgz("big-tarball", "1.0.0", randomBytes(50 * MB));
+  const corruptMe = tgz("corrupt-me", "1.0.0", "the real bytes of corrupt-me");
 
   const publish = async (name: string, version: string, bytes: Buffer, manifest = {}) => {
     const res = await client(pair.upstream.registry.app, pair.upstreamToken).put(
@@ -35,15 +40,15 @@ describe("uplink: heavy work is bounded (issue 16)", () => {
 
   beforeAll(async () => {
     // A 20 MB document takes more than the fixture's 500 ms from an in-process uplink.
-    pair = await createUplinkPair({ PACKR_TRUST_PROXY: "true", PACKR_UPLINK_TIMEOUT: "30s" });
+    pair = await createUplinkPair({ PACKR_UPLINK_TIMEOUT: "30s" });
     await publish("big-tarball", "1.0.0", big);
-    await publish("corrupt-me", "1.0.0", Buffer.from("the real bytes of corrupt-me"));
-    await publish("popular", "1.0.0", randomBytes(256 * 1024));
+    await publish("corrupt-me", "1.0.0", corruptMe);
+    await publish("popular", "1.0.0", tgz("popular", "1.0.0", randomBytes(256 * 1024)));
     // A 20 MB document: one version carries 20 MB of manifest, the one asked for is small.
-    await publish("huge-doc", "1.0.0", Buffer.from("old"), {
+    await publish("huge-doc", "1.0.0", tgz("huge-doc", "1.0.0", "old"), {
       blob: "lorem ipsum ".repeat(1.75 * MB),
     });
-    await publish("huge-doc", "1.0.1", Buffer.from("new"));
+    await publish("huge-doc", "1.0.1", tgz("huge-doc", "1.0.1", "new"));
   }, 120_000);
   afterAll(async () => pair.close());
 
@@ -91,10 +96,12 @@ describe("uplink: heavy work is bounded (issue 16)", () => {
     const spooled = async () =>
       (await readdir(tmpdir())).filter((f) => f.startsWith("packr-uplink-")).sort();
     const tmpBefore = await spooled();
-    const real = Buffer.from("the real bytes of corrupt-me");
+    const real = corruptMe;
     const realKey = tarballKey(createHash("sha512").update(real).digest("hex"));
     // The uplink's storage now serves other bytes under the document's integrity.
-    const forged = Buffer.from("forged bytes of corrupt-me!!");
+    // Same length (the upstream serves the row's size), one byte changed.
+    const forged = Buffer.from(real);
+    forged[forged.length - 1] = (forged[forged.length - 1] ?? 0) ^ 0xff;
     await pair.upstream.registry.runtime.deps.blobStore.put(realKey, forged);
     const forgedKey = tarballKey(createHash("sha512").update(forged).digest("hex"));
 
@@ -174,36 +181,30 @@ describe("uplink: heavy work is bounded (issue 16)", () => {
   }, 60_000);
 
   it("rate-limits anonymous uplink misses per address: 429 with Retry-After; cached packages, other addresses and token holders go on", async () => {
-    const from = (ip: string) => ({ "x-forwarded-for": ip });
+    // Requests as if from these client addresses (the socket peer; no proxy is trusted here).
+    const from = (ip: string) => client(fromPeer(pair.reg.app, ip));
     // A cached package first, so we can show cached reads are not counted.
-    expect((await client(pair.reg.app).get("/popular", from("203.0.113.7"))).status).toBe(200);
+    expect((await from("203.0.113.7").get("/popular")).status).toBe(200);
     const before = pair.upstream.requests.length;
     for (let i = 0; i < 59; i++) {
-      const res = await client(pair.reg.app).get(`/not-there-${i}`, from("203.0.113.7"));
+      const res = await from("203.0.113.7").get(`/not-there-${i}`);
       await expectError(res, 404, "NOT_FOUND");
     }
-    const limited = await client(pair.reg.app).get("/not-there-x", from("203.0.113.7"));
+    const limited = await from("203.0.113.7").get("/not-there-x");
     expect(limited.headers.get("retry-after")).toBe("60");
     await expectError(limited, 429, "LIMIT_EXCEEDED");
-    const tgz = await client(pair.reg.app).get(
-      "/not-there-y/-/not-there-y-1.0.0.tgz",
-      from("203.0.113.7"),
-    );
+    const tgz = await from("203.0.113.7").get("/not-there-y/-/not-there-y-1.0.0.tgz");
     await expectError(tgz, 429, "LIMIT_EXCEEDED");
     // Refused before the uplink was asked.
     expect(pair.upstream.requests.length - before).toBe(59);
     // What is cached is still served to that address.
-    expect((await client(pair.reg.app).get("/popular", from("203.0.113.7"))).status).toBe(200);
+    expect((await from("203.0.113.7").get("/popular")).status).toBe(200);
     // Another address has its own budget.
-    await expectError(
-      await client(pair.reg.app).get("/not-there-z", from("198.51.100.1")),
-      404,
-      "NOT_FOUND",
-    );
+    await expectError(await from("198.51.100.1").get("/not-there-z"), 404, "NOT_FOUND");
     // A token holder from the limited address is not limited the same way.
     for (let i = 0; i < 5; i++) {
       await expectError(
-        await client(pair.reg.app, pair.token).get(`/not-there-t${i}`, from("203.0.113.7")),
+        await client(fromPeer(pair.reg.app, "203.0.113.7"), pair.token).get(`/not-there-t${i}`),
         404,
         "NOT_FOUND",
       );

@@ -9,6 +9,7 @@ import { S3BlobStore } from "../src/storage/s3-blob-store.ts";
 import {
   createTestDeps,
   type LocalS3,
+  makeTarballSync,
   publishBody,
   startLocalS3,
   type TestDeps,
@@ -49,7 +50,7 @@ describe.each(cases)("blob sweeper on %s", (_label, driver, store) => {
   });
 
   it("removes what a publish that died in its transaction left, after the grace period only", async () => {
-    const bytes = Buffer.from("a tarball whose row never committed");
+    const bytes = makeTarballSync({ name: "crashed", version: "1.0.0" });
     // The transaction fails (a crash, a lost connection) after the blob was written.
     const crashing = new Proxy(deps.db, {
       get(target, prop, receiver) {
@@ -84,7 +85,7 @@ describe.each(cases)("blob sweeper on %s", (_label, driver, store) => {
   });
 
   it("never removes a blob a published version references, however old", async () => {
-    const bytes = Buffer.from("a published tarball");
+    const bytes = makeTarballSync({ name: "kept", version: "1.0.0" });
     await publishPackage({
       ctx: alice,
       input: { name: "kept", body: publishBody("kept", "1.0.0", { bytes }) },

@@ -75,24 +75,11 @@ export async function loadAgentPackage(
       row.description ?? (typeof manifest.description === "string" ? manifest.description : null),
     license: typeof manifest.license === "string" ? manifest.license : null,
     access: meta.access,
-    analysis: signals ? "complete" : "pending",
-    pending: signals ? [] : [...ANALYSIS_FIELDS],
+    ...analysisFields(signals, { version: row.version, lastPublishAt: lastPublish, now }),
     analysisError: null,
-    quality: signals
-      ? qualityScore(signals, { version: row.version, lastPublishAt: lastPublish, now })
-      : null,
     downloads: { lastWeek, lastMonth },
-    capabilities: (signals?.capabilityMatches ?? []).map(toAgentCapability),
     dependencies: strings(manifest.dependencies),
     peerDependencies: strings(manifest.peerDependencies),
-    trust: signals
-      ? {
-          hasCI: signals.hasCI,
-          hasTests: signals.hasTests,
-          hasTypes: signals.hasTypes,
-          packageSize: signals.packageSize,
-        }
-      : null,
     deprecated: row.deprecated,
     lastPublish: lastPublish.toISOString(),
     engines: strings(manifest.engines),
@@ -117,4 +104,29 @@ export function strings(value: unknown): Record<string, string> {
   if (!isRecord(value)) return out;
   for (const [k, v] of Object.entries(value)) if (typeof v === "string") out[k] = v;
   return out;
+}
+
+/**
+ * What a version's stored analysis says in an agent answer — the same for local and proxied
+ * packages: status, what is still pending, quality (computed now: freshness depends on the clock),
+ * capabilities and trust signals.
+ */
+export function analysisFields(
+  signals: StoredSignals | null,
+  at: { version: string; lastPublishAt: Date; now: Date },
+): Pick<AgentPackage, "analysis" | "pending" | "quality" | "capabilities" | "trust"> {
+  return {
+    analysis: signals ? "complete" : "pending",
+    pending: signals ? [] : [...ANALYSIS_FIELDS],
+    quality: signals ? qualityScore(signals, at) : null,
+    capabilities: (signals?.capabilityMatches ?? []).map(toAgentCapability),
+    trust: signals
+      ? {
+          hasCI: signals.hasCI,
+          hasTests: signals.hasTests,
+          hasTypes: signals.hasTypes,
+          packageSize: signals.packageSize,
+        }
+      : null,
+  };
 }

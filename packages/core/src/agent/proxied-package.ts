@@ -1,6 +1,5 @@
 import { and, eq } from "drizzle-orm";
 import semver from "semver";
-import { qualityScore } from "../analysis/quality-score.ts";
 import type { ServiceContext } from "../context.ts";
 import { uplinkAnalyses } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -10,7 +9,7 @@ import { isRecord } from "../packages/manifest.ts";
 import type { PackageName } from "../packages/names.ts";
 import { getUplinkPackument } from "../uplink/get-uplink-packument.ts";
 import type { Uplink } from "../uplink/uplink.ts";
-import { ANALYSIS_FIELDS, type StoredSignals, strings, toAgentCapability } from "./load-package.ts";
+import { analysisFields, type StoredSignals, strings } from "./load-package.ts";
 import type { AgentPackage } from "./types.ts";
 
 /** The uplink's full document of a package, as parsed JSON (what the agent reads of it). */
@@ -104,28 +103,15 @@ export async function loadProxiedAgentPackage(
     description,
     license: licenseOf(manifest.license),
     access: "public",
-    analysis: signals ? "complete" : "pending",
-    pending: signals ? [] : [...ANALYSIS_FIELDS],
+    ...analysisFields(signals, {
+      version: latest.version,
+      lastPublishAt: lastPublish,
+      now: ctx.deps.now(),
+    }),
     analysisError: analysis.error,
-    quality: signals
-      ? qualityScore(signals, {
-          version: latest.version,
-          lastPublishAt: lastPublish,
-          now: ctx.deps.now(),
-        })
-      : null,
     downloads: { lastWeek: 0, lastMonth: 0 },
-    capabilities: (signals?.capabilityMatches ?? []).map(toAgentCapability),
     dependencies: strings(manifest.dependencies),
     peerDependencies: strings(manifest.peerDependencies),
-    trust: signals
-      ? {
-          hasCI: signals.hasCI,
-          hasTests: signals.hasTests,
-          hasTypes: signals.hasTypes,
-          packageSize: signals.packageSize,
-        }
-      : null,
     deprecated: latest.deprecated,
     lastPublish: lastPublish.toISOString(),
     engines: strings(manifest.engines),

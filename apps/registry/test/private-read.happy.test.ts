@@ -4,13 +4,12 @@
  * the dashboard's admin API through the internal secret and a session, and every read with a
  * valid token of the weakest role. With the setting off, strangers read public packages as before.
  */
-import { makeTarballSync, publishBody, tokenContext } from "@packr/core/testing";
+import { publishBody, tokenContext } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client } from "./http.ts";
+import { createPrivatePair, localTarball, PRIVATE } from "./private-pair.ts";
 import { createUplinkPair, tarballBytes, type UplinkPair } from "./uplink-fixture.ts";
-
-const PRIVATE = { PACKR_READ_REQUIRES_AUTH: "true", PACKR_DASHBOARD_URL: "http://dash.test" };
 
 describe("private by login: what stays open", () => {
   let pair: UplinkPair;
@@ -139,22 +138,7 @@ describe("private by login: a valid token reads everything it could before", () 
   let reader: string;
 
   beforeAll(async () => {
-    pair = await createUplinkPair(PRIVATE);
-    await pair.publishUpstream("up-lib", "1.0.0");
-    const admin = client(pair.reg.app, pair.token);
-    for (const [name, access] of [
-      ["local-pub", "public"],
-      ["@acme/secret", "restricted"],
-    ] as const) {
-      const res = await admin.put(
-        `/${name.replace("/", "%2f")}`,
-        publishBody(name, "1.0.0", {
-          access,
-          bytes: makeTarballSync({ name, version: "1.0.0" }, { "x.txt": `bytes of ${name}` }),
-        }),
-      );
-      expect(res.status, await res.text()).toBe(201);
-    }
+    pair = await createPrivatePair();
     await pair.reg.runJobs();
     reader = (await tokenContext(pair.reg.runtime.deps, { user: "ci", role: "ci-readonly" })).token;
   });
@@ -166,9 +150,7 @@ describe("private by login: a valid token reads everything it could before", () 
     expect((await r.head("/local-pub")).status).toBe(200);
     expect(await (await r.get("/local-pub/latest")).json()).toMatchObject({ version: "1.0.0" });
     const tgz = await r.get("/local-pub/-/local-pub-1.0.0.tgz");
-    expect(Buffer.from(await tgz.arrayBuffer())).toEqual(
-      makeTarballSync({ name: "local-pub", version: "1.0.0" }, { "x.txt": "bytes of local-pub" }),
-    );
+    expect(Buffer.from(await tgz.arrayBuffer())).toEqual(localTarball("local-pub"));
     expect((await r.get("/@acme%2fsecret")).status).toBe(200);
     expect((await r.get("/no-such-package")).status).toBe(404);
     // Public packages of a private registry are no shared cache's to hand out.

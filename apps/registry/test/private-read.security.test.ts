@@ -10,9 +10,8 @@ import { publishBody, tokenContext } from "@packr/core/testing";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, expectError } from "./http.ts";
-import { createUplinkPair, type UplinkPair } from "./uplink-fixture.ts";
-
-const PRIVATE = { PACKR_READ_REQUIRES_AUTH: "true", PACKR_DASHBOARD_URL: "http://dash.test" };
+import { createPrivatePair } from "./private-pair.ts";
+import type { UplinkPair } from "./uplink-fixture.ts";
 
 /** Every read the registry serves, as [method, path, body?]; each must refuse a stranger. */
 const READS: Array<[string, string, unknown?]> = [
@@ -91,19 +90,7 @@ describe("private by login (PACKR_READ_REQUIRES_AUTH=true)", () => {
   let expired: string;
 
   beforeAll(async () => {
-    pair = await createUplinkPair(PRIVATE);
-    await pair.publishUpstream("up-lib", "1.0.0");
-    const admin = client(pair.reg.app, pair.token);
-    for (const [name, access] of [
-      ["local-pub", "public"],
-      ["@acme/secret", "restricted"],
-    ] as const) {
-      const res = await admin.put(
-        `/${name.replace("/", "%2f")}`,
-        publishBody(name, "1.0.0", { access }),
-      );
-      expect(res.status, await res.text()).toBe(201);
-    }
+    pair = await createPrivatePair();
     const leaver = await tokenContext(pair.reg.runtime.deps, { user: "leaver", role: "admin" });
     if (leaver.actor.type !== "token") throw new Error("token actor expected");
     await pair.reg.runtime.deps.db

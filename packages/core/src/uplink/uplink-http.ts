@@ -16,6 +16,15 @@ export type UplinkAnswer = { status: number; headers: Headers; body: Buffer };
 /** `@scope/name` → `@scope%2fname`, as npm itself asks registries. */
 export const uplinkPackagePath = (name: string): string => `/${name.replace("/", "%2f")}`;
 
+/** What one uplink request sends, and how much and how long it may take. */
+export type UplinkRequest = {
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  maxBytes: number;
+  timeoutMs?: number;
+};
+
 /**
  * One request to the uplink (or to a tarball URL it named), bounded in time and size. Never
  * follows credentials anywhere: Packr asks the uplink anonymously, so nothing private can leak
@@ -25,13 +34,7 @@ export const uplinkPackagePath = (name: string): string => `/${name.replace("/",
 export async function requestUplink(
   uplink: Uplink,
   url: string,
-  init: {
-    method?: "GET" | "POST";
-    headers?: Record<string, string>;
-    body?: Uint8Array;
-    maxBytes: number;
-    timeoutMs?: number;
-  },
+  init: UplinkRequest,
 ): Promise<UplinkAnswer> {
   const timeoutMs = init.timeoutMs ?? uplink.timeoutMs;
   const opened = await openUplink(uplink, url, init);
@@ -63,13 +66,7 @@ export type OpenedUplinkAnswer = {
 export async function openUplink(
   uplink: Uplink,
   url: string,
-  init: {
-    method?: "GET" | "POST";
-    headers?: Record<string, string>;
-    body?: Uint8Array;
-    maxBytes: number;
-    timeoutMs?: number;
-  },
+  init: UplinkRequest,
 ): Promise<OpenedUplinkAnswer> {
   const timeoutMs = init.timeoutMs ?? uplink.timeoutMs;
   let res: Response;

@@ -91,7 +91,11 @@ export const versions = pgTable(
     deprecated: text("deprecated"),
     unpublishedAt: tstz("unpublished_at"),
   },
-  (t) => [uniqueIndex("versions_package_version_uq").on(t.packageId, t.version)],
+  (t) => [
+    uniqueIndex("versions_package_version_uq").on(t.packageId, t.version),
+    // "Is this blob still used?" (unpublish, the orphan sweeper) looks versions up by blob key.
+    index("versions_tarball_key_idx").on(t.tarballKey),
+  ],
 );
 
 export const distTags = pgTable(
@@ -272,7 +276,10 @@ export const uplinkTarballs = pgTable(
     integrity: text("integrity").notNull(),
     fetchedAt: tstz("fetched_at").notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.name, t.version] })],
+  (t) => [
+    primaryKey({ columns: [t.name, t.version] }),
+    index("uplink_tarballs_tarball_key_idx").on(t.tarballKey),
+  ],
 );
 
 /**

@@ -1,0 +1,2 @@
+CREATE INDEX "uplink_tarballs_tarball_key_idx" ON "uplink_tarballs" USING btree ("tarball_key");--> statement-breakpoint
+CREATE INDEX "versions_tarball_key_idx" ON "versions" USING btree ("tarball_key");

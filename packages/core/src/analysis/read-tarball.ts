@@ -1,3 +1,4 @@
+import { Gunzip } from "fflate";
 import { Parser, type ReadEntry } from "tar";
 
 export type TarballFile = { path: string; size: number };
@@ -19,10 +20,18 @@ const MAX_TEXT_TOTAL = 8 * 1024 * 1024;
 export const wantsText = (path: string): boolean =>
   path === "package.json" || /^readme(\.[a-z]+)?$/i.test(path) || /\.d\.[cm]?ts$/.test(path);
 
+/** Compressed bytes inflated per step: at most ~1000× that is ever held as inflated output. */
+const INFLATE_SLICE = 16 * 1024;
+
 /**
  * List a package tarball (gzip'd tar, as npm packs it) and keep the text of the few files the
  * analysis reads. Bounded: at most 20,000 files listed and 8 MB of text kept, so a hostile tarball
  * costs the job bounded memory. Symlinks, directories and device entries are skipped.
+ *
+ * The gzip layer is inflated in JavaScript (fflate), not by node:zlib, because this runs on the
+ * analysis worker threads and those are terminated on a time limit and at shutdown: a thread
+ * ended between the creation of a zlib handle and its initialisation aborts the whole process
+ * (Node's "close before init" assertion), and a pure-JavaScript inflate holds no native handle.
  */
 export function readTarball(bytes: Uint8Array): Promise<TarballContents> {
   return new Promise((resolve, reject) => {
@@ -61,8 +70,28 @@ export function readTarball(bytes: Uint8Array): Promise<TarballContents> {
     });
     parser.on("error", reject);
     parser.on("end", () => resolve({ files, texts, truncated }));
-    parser.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    try {
+      feedInflated(bytes, parser);
+    } catch (err) {
+      reject(err instanceof Error ? err : new Error(String(err)));
+    }
   });
+}
+
+/** Gzip'd bytes inflated slice by slice into the parser; anything else (a bare tar) as it is. */
+function feedInflated(bytes: Uint8Array, parser: Parser): void {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    parser.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return;
+  }
+  const gunzip = new Gunzip((chunk, final) => {
+    if (chunk.length > 0) parser.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    if (final) parser.end();
+  });
+  for (let at = 0; at < bytes.length; at += INFLATE_SLICE) {
+    const end = Math.min(at + INFLATE_SLICE, bytes.length);
+    gunzip.push(bytes.subarray(at, end), end === bytes.length);
+  }
 }
 
 /** npm packs under `package/`; some tools use the package name. Drop the first segment either way. */

@@ -6,6 +6,7 @@ export type IdPrefix =
   | "pkg"
   | "ver"
   | "org"
+  | "team"
   | "ses"
   | "evt"
   | "whk"

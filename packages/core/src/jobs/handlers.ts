@@ -5,7 +5,7 @@ import type { Deps } from "../context.ts";
 import type { DocGenConfig } from "../docs/generate-ai-docs.ts";
 import { generateDocsJob } from "../docs/generate-docs-job.ts";
 import type { JobHandlers } from "./job-runner.ts";
-import { ANALYZE_UPLINK_VERSION, ANALYZE_VERSION, GENERATE_DOCS } from "./topics.ts";
+import { ANALYZE_UPLINK_VERSION, ANALYZE_VERSION, DELIVER_EVENT, GENERATE_DOCS } from "./topics.ts";
 
 const versionPayload = (payload: Record<string, unknown>) => {
   const { packageId, version } = payload;
@@ -43,5 +43,7 @@ export function createJobHandlers(
       if (!opts.docGen) return;
       await generateDocsJob(deps, opts.docGen, versionPayload(job.payload));
     },
+    // No webhooks are delivered yet: the event is consumed (a hook sees events after it exists).
+    [DELIVER_EVENT]: async () => {},
   };
 }

@@ -20,14 +20,27 @@ export const users = pgTable("users", {
   ...timestamps(),
 });
 
-export const orgs = pgTable("orgs", {
-  id: text("id").primaryKey(),
-  /** The npm scope this org owns, without the `@`. */
-  name: text("name").notNull().unique(),
-  displayName: text("display_name"),
-  plan: text("plan").notNull().default("free"),
-  ...timestamps(),
-});
+/**
+ * An organization: its `name` *is* an npm scope without the `@` (`acme` owns `@acme/*`), stored
+ * lower-case (npm scopes are) and unique in any letter case.
+ */
+export const orgs = pgTable(
+  "orgs",
+  {
+    id: text("id").primaryKey(),
+    /** The npm scope this org owns, without the `@`, lower-case. */
+    name: text("name").notNull().unique(),
+    displayName: text("display_name"),
+    plan: text("plan").notNull().default("free"),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    ...timestamps(),
+  },
+  (t) => [uniqueIndex("orgs_name_lower_uq").on(sql`lower(${t.name})`)],
+);
+
+/** Roles inside an org, weakest first: readers read, maintainers also publish, admins also manage. */
+export const ORG_ROLES = ["reader", "maintainer", "admin"] as const;
+export type OrgRole = (typeof ORG_ROLES)[number];
 
 export const orgMembers = pgTable(
   "org_members",
@@ -38,17 +51,52 @@ export const orgMembers = pgTable(
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    /** owner | admin | maintainer | member */
-    role: text("role").notNull(),
+    role: text("role", { enum: ORG_ROLES }).notNull(),
     ...timestamps(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index("org_members_user_idx").on(t.userId)],
 );
 
+/** A team inside an org (`acme:frontend`); its name is lower-case and unique within the org. */
+export const teams = pgTable(
+  "teams",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description"),
+    ...timestamps(),
+  },
+  (t) => [uniqueIndex("teams_org_name_uq").on(t.orgId, t.name)],
+);
+
+/** Team members are members of the team's org (the verbs keep it so; leaving the org leaves its teams). */
+export const teamMembers = pgTable(
+  "team_members",
+  {
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.userId] }),
+    index("team_members_user_idx").on(t.userId),
+  ],
+);
+
+export const TEAM_PERMISSIONS = ["read-only", "read-write"] as const;
+export type TeamPermission = (typeof TEAM_PERMISSIONS)[number];
+
 /**
  * Every JWT Packr signs has a row here (its `jti` is the id) so it can be listed, described and
  * revoked. `kind` says what minted it: a password/device login, a token a person created, or a CI
- * token (which publishes on its creator's behalf and skips org-membership and plan checks).
+ * token. Every kind acts with its creator's *current* org roles (DESIGN.md §5): none is exempt.
  */
 export const tokens = pgTable(
   "tokens",

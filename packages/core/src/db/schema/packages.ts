@@ -11,7 +11,7 @@ import {
   uniqueIndex,
 } from "drizzle-orm/pg-core";
 import { bytea, timestamps, tstz, tsvector } from "./_columns.ts";
-import { orgs, users } from "./identity.ts";
+import { orgs, TEAM_PERMISSIONS, teams, users } from "./identity.ts";
 
 export const packages = pgTable(
   "packages",
@@ -57,6 +57,25 @@ export const packageMaintainers = pgTable(
     createdAt: tstz("created_at").notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.packageId, t.userId] })],
+);
+
+/** A team's grant on one package of its org's scope (npm access grant / revoke). */
+export const teamPackages = pgTable(
+  "team_packages",
+  {
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    packageId: text("package_id")
+      .notNull()
+      .references(() => packages.id, { onDelete: "cascade" }),
+    permission: text("permission", { enum: TEAM_PERMISSIONS }).notNull(),
+    ...timestamps(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.packageId] }),
+    index("team_packages_package_idx").on(t.packageId),
+  ],
 );
 
 /**

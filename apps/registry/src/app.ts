@@ -16,6 +16,7 @@ import { distTags } from "./routes/dist-tags.ts";
 import { downloads } from "./routes/downloads.ts";
 import { health } from "./routes/health.ts";
 import { keys } from "./routes/keys.ts";
+import { npmOrgs } from "./routes/npm-orgs.ts";
 import { npmTokens } from "./routes/npm-tokens.ts";
 import { packageRoute } from "./routes/packages.ts";
 import { search } from "./routes/search.ts";
@@ -110,6 +111,7 @@ export function createApp(runtime: Runtime) {
   app.route("/", keys);
   app.route("/", search);
   app.route("/", access);
+  app.route("/", npmOrgs);
   app.route("/", downloads);
   app.route("/", distTags);
   app.on(["GET", "HEAD", "PUT", "DELETE"], "*", (c) => packageRoute(c));

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listCollaborators, listOrgPackages, listUserPackages } from "../src/access/list-access.ts";
 import { getPackageVisibility } from "../src/access/package-visibility.ts";
 import { setPackageAccess } from "../src/access/set-package-access.ts";
-import { refuseTeams } from "../src/access/teams.ts";
 import type { ServiceContext } from "../src/context.ts";
 import { auditEvents, orgs } from "../src/db/schema/index.ts";
 import { newId } from "../src/ids.ts";
@@ -219,14 +218,5 @@ describe.each(testDrivers())("stars and access on %s", (driver) => {
         "VALIDATION",
       );
     }
-  });
-
-  it("team grant/revoke say that teams arrive later", async () => {
-    expect(() => refuseTeams({ ctx: anon, input: { action: "grant access" } })).toThrow(
-      /logged in/,
-    );
-    expect(() => refuseTeams({ ctx: alice, input: { action: "grant access" } })).toThrow(
-      /Teams are not available on this registry yet/,
-    );
   });
 });

@@ -1,10 +1,9 @@
 import {
   getPackageVisibility,
-  listCollaborators,
   listOrgPackages,
+  listPackageCollaborators,
   listUserPackages,
   PackrError,
-  refuseTeams,
   setPackageAccess,
 } from "@packr/core";
 import { type Context, Hono } from "hono";
@@ -29,8 +28,8 @@ const noCache = { "Cache-Control": "private, no-cache" };
 
 /**
  * npm access (protocol §3.6): listings by org/scope and by user (npm falls back from the first to
- * the second on a 404), and team grant/revoke, which answer that teams arrive later. The
- * per-package endpoints (visibility, access, collaborators) live with the other
+ * the second on a 404). Team grants and listings are with npm's org and team endpoints
+ * (npm-orgs.ts); the per-package endpoints (visibility, access, collaborators) live with the other
  * `/-/package/<name>/…` routes (dist-tags.ts calls `packageAccessRoute`).
  */
 export const access = new Hono<AppEnv>()
@@ -49,12 +48,7 @@ export const access = new Hono<AppEnv>()
       200,
       noCache,
     ),
-  )
-  .on(["GET", "PUT", "DELETE"], "/-/team/:scope/:team/package", smallBody, async (c) => {
-    // npm's revoke is a DELETE with a JSON body: read it so the request is consumed, then refuse.
-    if (c.req.method !== "GET") await c.req.text();
-    return refuseTeams({ ctx: c.get("ctx"), input: { action: "change team access" } });
-  });
+  );
 
 /** `GET visibility`, `POST access`, `GET collaborators` under `/-/package/<name>/`; null if none matches. */
 export async function packageAccessRoute(
@@ -69,7 +63,7 @@ export async function packageAccessRoute(
   }
   if (what === "collaborators" && method === "GET") {
     const user = c.req.query("user");
-    return c.json(await listCollaborators({ ctx, input: { name, user } }), 200, noCache);
+    return c.json(await listPackageCollaborators({ ctx, input: { name, user } }), 200, noCache);
   }
   if (what === "access" && method === "POST") {
     const length = Number(c.req.header("content-length") ?? "0");

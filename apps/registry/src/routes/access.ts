@@ -1,7 +1,7 @@
 import {
   getPackageVisibility,
-  listOrgPackages,
   listPackageCollaborators,
+  listScopePackages,
   listUserPackages,
   PackrError,
   setPackageAccess,
@@ -37,7 +37,7 @@ export const access = new Hono<AppEnv>()
   .on("POST", "/-/package/*", smallBody)
   .get("/-/org/:org/package", async (c) =>
     c.json(
-      await listOrgPackages({ ctx: c.get("ctx"), input: { org: c.req.param("org") } }),
+      await listScopePackages({ ctx: c.get("ctx"), input: { org: c.req.param("org") } }),
       200,
       noCache,
     ),

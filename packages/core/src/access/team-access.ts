@@ -1,8 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { orgMembers, orgs, packages, teamMembers, teamPackages, users } from "../db/schema/index.ts";
-import { parsePackageName } from "../packages/names.ts";
-import { type AccessList, listCollaborators } from "./list-access.ts";
+import { normalizeScope, parsePackageName } from "../packages/names.ts";
+import { type AccessList, listCollaborators, listOrgPackages } from "./list-access.ts";
 
 /**
  * `GET /-/package/<name>/collaborators` (npm access list collaborators): everyone who may use the
@@ -43,4 +43,47 @@ export async function listPackageCollaborators(args: {
   for (const m of members) raise(m.user, m.role === "reader" ? "read" : "write");
   for (const g of granted) raise(g.user, g.permission === "read-write" ? "write" : "read");
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * `GET /-/org/<scope>/package` (npm access list packages <org>): `listOrgPackages` (which packages
+ * the caller may see), with "write" also where the caller may publish through the org rather than
+ * as a maintainer of the package: an admin or maintainer of the org writes every package of its
+ * scope, a team's read-write grant writes that package. Only for a token that may publish into
+ * the scope; anyone else keeps what `listOrgPackages` said.
+ */
+export async function listScopePackages(args: {
+  ctx: ServiceContext;
+  input: { org: string };
+}): Promise<AccessList> {
+  const { ctx } = args;
+  const list = await listOrgPackages(args);
+  const actor = ctx.actor;
+  if (actor.type !== "token" || !actor.permissions.includes("publish")) return list;
+  const scope = args.input.org.replace(/^@/, "").toLowerCase();
+  if (actor.scopes.length > 0 && !actor.scopes.map(normalizeScope).includes(scope)) return list;
+  const [member] = await ctx.deps.db
+    .select({ role: orgMembers.role })
+    .from(orgMembers)
+    .innerJoin(orgs, eq(orgs.id, orgMembers.orgId))
+    .where(and(eq(orgs.name, scope), eq(orgMembers.userId, actor.userId)));
+  if (!member) return list;
+  if (member.role !== "reader") {
+    return Object.fromEntries(Object.keys(list).map((name) => [name, "write" as const]));
+  }
+  const writable = await ctx.deps.db
+    .select({ name: packages.name })
+    .from(teamPackages)
+    .innerJoin(teamMembers, eq(teamMembers.teamId, teamPackages.teamId))
+    .innerJoin(packages, eq(packages.id, teamPackages.packageId))
+    .where(
+      and(
+        eq(teamMembers.userId, actor.userId),
+        eq(teamPackages.permission, "read-write"),
+        sql`lower(${packages.scope}) = ${scope}`,
+      ),
+    );
+  const out = { ...list };
+  for (const { name } of writable) if (name in out) out[name] = "write";
+  return out;
 }

@@ -62,14 +62,22 @@ async function seedOrg(dataDir: string, name: string, token: string): Promise<vo
     loadConfig({ PACKR_DATA_DIR: dataDir, PACKR_LOG_LEVEL: "silent", PACKR_UPLINK_URL: "" }),
   );
   try {
-    const ctx = { deps: runtime.deps, actor: await runtime.deps.tokens.verify(token), requestId: "seed" };
+    const ctx = {
+      deps: runtime.deps,
+      actor: await runtime.deps.tokens.verify(token),
+      requestId: "seed",
+    };
     await createOrg({ ctx, input: { name } });
   } finally {
     await runtime.close();
   }
 }
 
-async function publish(name: string, token: string, access: "restricted" | "public" = "restricted") {
+async function publish(
+  name: string,
+  token: string,
+  access: "restricted" | "public" = "restricted",
+) {
   const manifest = { name, version: "1.0.0", main: "index.js", license: "MIT" };
   const tarball = await buildTarball(manifest, { "index.js": "module.exports = 1;\n" });
   const res = await putPackage(
@@ -213,7 +221,11 @@ describe("npm org, team and access against Packr, with the real npm 11", () => {
       body: JSON.stringify({ user: "dave", role: "reader" }),
     });
     expect(reader.status, await reader.clone().text()).toBe(200);
-    expect(await reader.json()).toEqual({ org: { name: "acme", size: 3 }, user: "dave", role: "reader" });
+    expect(await reader.json()).toEqual({
+      org: { name: "acme", size: 3 },
+      user: "dave",
+      role: "reader",
+    });
     expectSuccess(await npm(["team", "add", "acme:frontend", "dave"]));
     const collab = expectSuccess(await npm(["access", "list", "collaborators", "@acme/widget"]));
     expect(lines(collab.stdout), describeRun(collab)).toEqual([
@@ -233,7 +245,9 @@ describe("npm org, team and access against Packr, with the real npm 11", () => {
     );
     expect(lines(readOnly.stdout), describeRun(readOnly)).toEqual(["dave: read-only"]);
     // A reader with a grant reads; without one, npm access list packages shows what he may do.
-    const daves = expectSuccess(await npm(["access", "list", "collaborators", "@acme/gadget", "--json"], dave));
+    const daves = expectSuccess(
+      await npm(["access", "list", "collaborators", "@acme/gadget", "--json"], dave),
+    );
     expect(JSON.parse(daves.stdout)).toMatchObject({ dave: "read-write" });
 
     // A grant never reaches outside the org's scope; unknown teams and packages are 404s.

@@ -22,7 +22,8 @@ describe("npm org, team and access grant endpoints: the requests npm 11 sends, t
     const deps = reg.runtime.deps;
     const aliceCtx = await tokenContext(deps, { user: "alice", role: "maintainer" });
     alice = aliceCtx.token;
-    for (const user of ["bob", "carol", "dave"]) await tokenContext(deps, { user, role: "maintainer" });
+    for (const user of ["bob", "carol", "dave"])
+      await tokenContext(deps, { user, role: "maintainer" });
     await createOrg({ ctx: aliceCtx, input: { name: "acme" } });
     const api = client(reg.app, alice);
     for (const name of ["@acme/widget", "@acme/gadget"]) {
@@ -57,15 +58,17 @@ describe("npm org, team and access grant endpoints: the requests npm 11 sends, t
         role: packr,
       });
     }
-    expect(await json(await api.put("/-/org/@acme/user", { user: "carol", role: "reader" }))).toEqual(
-      { org: { name: "acme", size: 3 }, user: "carol", role: "reader" },
-    );
+    expect(
+      await json(await api.put("/-/org/@acme/user", { user: "carol", role: "reader" })),
+    ).toEqual({ org: { name: "acme", size: 3 }, user: "carol", role: "reader" });
     expect(await json(await api.get("/-/org/acme/user"))).toEqual({
       alice: "admin",
       bob: "maintainer",
       carol: "reader",
     });
-    expect((await deleteWithBody(reg, "/-/org/acme/user", alice, { user: "carol" })).status).toBe(200);
+    expect((await deleteWithBody(reg, "/-/org/acme/user", alice, { user: "carol" })).status).toBe(
+      200,
+    );
     expect(await json(await api.get("/-/org/acme/user"))).toEqual({
       alice: "admin",
       bob: "maintainer",
@@ -81,8 +84,9 @@ describe("npm org, team and access grant endpoints: the requests npm 11 sends, t
   it("npm team create / ls / destroy and team add / ls / rm", async () => {
     const api = client(reg.app, alice);
     // npm sends its `description` setting, a boolean unless someone set it to text.
-    expect(await json(await api.put("/-/org/acme/team", { name: "frontend", description: true }), 201))
-      .toMatchObject({ name: "acme:frontend", description: null });
+    expect(
+      await json(await api.put("/-/org/acme/team", { name: "frontend", description: true }), 201),
+    ).toMatchObject({ name: "acme:frontend", description: null });
     expect(
       await json(await api.put("/-/org/acme/team", { name: "backend", description: "APIs" }), 201),
     ).toMatchObject({ name: "acme:backend", description: "APIs" });
@@ -90,9 +94,9 @@ describe("npm org, team and access grant endpoints: the requests npm 11 sends, t
       "acme:backend",
       "acme:frontend",
     ]);
-    expect(await json(await api.put("/-/team/acme/frontend/user", { user: "bob" }), 201)).toMatchObject(
-      { user: "bob" },
-    );
+    expect(
+      await json(await api.put("/-/team/acme/frontend/user", { user: "bob" }), 201),
+    ).toMatchObject({ user: "bob" });
     expect(await json(await api.get("/-/team/acme/frontend/user?format=cli"))).toEqual(["bob"]);
     expect(
       (await deleteWithBody(reg, "/-/team/acme/frontend/user", alice, { user: "bob" })).status,

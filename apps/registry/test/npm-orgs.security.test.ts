@@ -43,7 +43,9 @@ describe("npm org, team and access grant endpoints: refusals", () => {
       const res = await api.put(`/${name.replace("/", "%2f")}`, publishBody(name, "1.0.0"));
       expect(res.status, await res.text()).toBe(201);
     }
-    expect((await api.put("/-/org/acme/user", { user: "bob", role: "developer" })).status).toBe(200);
+    expect((await api.put("/-/org/acme/user", { user: "bob", role: "developer" })).status).toBe(
+      200,
+    );
     expect((await api.put("/-/org/acme/team", { name: "frontend" })).status).toBe(201);
   });
   afterAll(async () => reg.close());
@@ -164,7 +166,11 @@ describe("npm org, team and access grant endpoints: refusals", () => {
     expect(outsider.status).toBeGreaterThanOrEqual(400);
     expect(outsider.status).toBeLessThan(500);
     expect(((await outsider.json()) as { error: string }).error).toContain("carol");
-    await expectError(await send("DELETE", "/-/org/acme/user", { user: "carol" }), 404, "NOT_FOUND");
+    await expectError(
+      await send("DELETE", "/-/org/acme/user", { user: "carol" }),
+      404,
+      "NOT_FOUND",
+    );
   });
 
   it("a team grant never reaches outside the org's scope", async () => {
@@ -178,9 +184,9 @@ describe("npm org, team and access grant endpoints: refusals", () => {
       expect(res.status).toBeLessThan(500);
       expect(((await res.json()) as { error: string }).error).toContain("@acme");
     }
-    expect(await (await client(reg.app, alice).get("/-/team/acme/frontend/package")).json()).toEqual(
-      {},
-    );
+    expect(
+      await (await client(reg.app, alice).get("/-/team/acme/frontend/package")).json(),
+    ).toEqual({});
   });
 
   it("the last admin can neither leave nor be demoted: 409", async () => {
@@ -247,8 +253,16 @@ describe("npm org, team and access grant endpoints: refusals", () => {
       ["PUT", "/-/org/acme/user", { user: "'; drop table users; --" }],
       ["PUT", "/-/org/acme/user", { user: "bob\nalice" }],
       ["PUT", "/-/team/acme/frontend/user", { user: "<script>" }],
-      ["PUT", "/-/team/acme/frontend/package", { package: "../etc/passwd", permissions: "read-only" }],
-      ["PUT", "/-/team/acme/frontend/package", { package: "@acme/UPPER CASE", permissions: "read-only" }],
+      [
+        "PUT",
+        "/-/team/acme/frontend/package",
+        { package: "../etc/passwd", permissions: "read-only" },
+      ],
+      [
+        "PUT",
+        "/-/team/acme/frontend/package",
+        { package: "@acme/UPPER CASE", permissions: "read-only" },
+      ],
     ] as const) {
       const res = await send(method, path, body);
       expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(400);

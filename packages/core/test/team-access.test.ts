@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listPackageCollaborators, listScopePackages } from "../src/access/team-access.ts";
 import type { ServiceContext } from "../src/context.ts";
-import { addOrgMember, createOrg, createTeam, addTeamMember, grantTeamPackage } from "../src/orgs/index.ts";
+import {
+  addOrgMember,
+  addTeamMember,
+  createOrg,
+  createTeam,
+  grantTeamPackage,
+} from "../src/orgs/index.ts";
 import { createTestDeps, type TestDeps, testDrivers, tokenContext } from "../src/testing/index.ts";
 import { anonymous, failure, publish } from "./helpers.ts";
 
@@ -37,11 +43,13 @@ describe.each(testDrivers())("npm's views of org and team access on %s", (driver
   afterAll(async () => deps.close());
 
   it("collaborators: maintainers and org admins/maintainers write, readers read, team grants raise", async () => {
-    expect(await listPackageCollaborators({ ctx: alice, input: { name: "@acme/widget" } })).toEqual({
-      alice: "write",
-      bob: "write",
-      dave: "read",
-    });
+    expect(await listPackageCollaborators({ ctx: alice, input: { name: "@acme/widget" } })).toEqual(
+      {
+        alice: "write",
+        bob: "write",
+        dave: "read",
+      },
+    );
     expect(await listPackageCollaborators({ ctx: bob, input: { name: "@acme/gadget" } })).toEqual({
       alice: "write",
       bob: "write",

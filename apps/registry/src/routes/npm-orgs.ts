@@ -197,7 +197,7 @@ export const npmOrgs = new Hono<AppEnv>()
     });
     return c.json(
       Object.fromEntries(
-        grants.map((g) => [g.package, g.permission === "read-write" ? "write" : "read"]),
+        grants.map((g) => [g.name, g.permission === "read-write" ? "write" : "read"]),
       ),
       200,
       noCache,
@@ -238,8 +238,20 @@ async function setMembership(
   try {
     await addOrgMember({ ctx, input });
   } catch (err) {
+    if (err instanceof PackrError && err.code === "NOT_FOUND" && isOrgNotFound(err)) {
+      // npm has no command that creates an org: say where one is made. The sentence stays the
+      // same for an org that exists but is not the caller's, so it tells a non-member nothing.
+      throw new PackrError(
+        "NOT_FOUND",
+        `${err.message} npm cannot create orgs: create it in the dashboard, or with packr-cli org create ${input.org}.`,
+        { details: err.details },
+      );
+    }
     if (!(err instanceof PackrError) || err.code !== "CONFLICT") throw err;
     await setOrgMemberRole({ ctx, input });
   }
   return { role: input.role };
 }
+
+/** The org verbs' 404 for an org the caller may not see (missing, or not theirs). */
+const isOrgNotFound = (err: PackrError): boolean => err.message.startsWith("There is no org @");

@@ -1,6 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { orgMembers, orgs, packages, teamMembers, teamPackages, users } from "../db/schema/index.ts";
+import {
+  orgMembers,
+  orgs,
+  packages,
+  teamMembers,
+  teamPackages,
+  users,
+} from "../db/schema/index.ts";
 import { normalizeScope, parsePackageName } from "../packages/names.ts";
 import { type AccessList, listCollaborators, listOrgPackages } from "./list-access.ts";
 

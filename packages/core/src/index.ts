@@ -110,6 +110,43 @@ export {
 export { enqueueJob, OUTBOX_CHANNEL } from "./jobs/outbox.ts";
 export { OutboxRelay, type RelayOptions } from "./jobs/outbox-relay.ts";
 export { ANALYZE_VERSION, GENERATE_DOCS } from "./jobs/topics.ts";
+export { createOrg } from "./orgs/create-org.ts";
+export { deleteOrg } from "./orgs/delete-org.ts";
+export { getOrg, listMyOrgs, listOrgs } from "./orgs/list-orgs.ts";
+export {
+  addOrgMember,
+  listOrgMembers,
+  removeOrgMember,
+  setOrgMemberRole,
+} from "./orgs/org-members.ts";
+export {
+  parseOrgRole,
+  parseOrgSlug,
+  parseTeamName,
+  parseTeamPermission,
+} from "./orgs/org-names.ts";
+export { listPublicOrgPackages } from "./orgs/org-packages.ts";
+export type {
+  OrgDetail,
+  OrgMember,
+  OrgPackage,
+  OrgPackages,
+  OrgSummary,
+  TeamGrant,
+  TeamMember,
+  TeamSummary,
+} from "./orgs/org-views.ts";
+export {
+  addTeamMember,
+  listTeamMembers,
+  removeTeamMember,
+} from "./orgs/team-members.ts";
+export {
+  grantTeamPackage,
+  listTeamPackages,
+  revokeTeamPackage,
+} from "./orgs/team-packages.ts";
+export { createTeam, deleteTeam, listTeams } from "./orgs/teams.ts";
 export { type ChangeOwnersResult, changeOwners } from "./packages/change-owners.ts";
 export { deleteTarball } from "./packages/delete-tarball.ts";
 export { type DeprecateResult, deprecateVersions } from "./packages/deprecate-versions.ts";

@@ -29,13 +29,20 @@ describe("npm org, team and access grant endpoints: refusals", () => {
     carol = (await tokenContext(deps, { user: "carol", role: "maintainer" })).token;
     ciRead = (await tokenContext(deps, { user: "alice", role: "ci-readonly", kind: "ci" })).token;
     ciPublish = (await tokenContext(deps, { user: "alice", role: "ci-publish", kind: "ci" })).token;
-    const gone = await tokenContext(deps, { user: "alice", role: "maintainer" });
-    if (gone.actor.type === "token") {
-      await deps.db
-        .update(schema.tokens)
-        .set({ revokedAt: new Date() })
-        .where(eq(schema.tokens.id, gone.actor.tokenId));
-    }
+    // Issued and revoked without ever being verified (a verified token is cached for seconds).
+    const userId = aliceCtx.actor.type === "token" ? aliceCtx.actor.userId : "";
+    const gone = await deps.tokens.issue(deps.db, {
+      kind: "personal",
+      name: "revoked",
+      userId,
+      role: "maintainer",
+      scopes: [],
+      ttlSeconds: 3600,
+    });
+    await deps.db
+      .update(schema.tokens)
+      .set({ revokedAt: new Date() })
+      .where(eq(schema.tokens.id, gone.id));
     revoked = gone.token;
     await createOrg({ ctx: aliceCtx, input: { name: "acme" } });
     const api = client(reg.app, alice);

@@ -7,7 +7,7 @@ import {
   createOrg,
   createTeam,
   grantTeamPackage,
-} from "../src/orgs/index.ts";
+} from "../src/index.ts";
 import { createTestDeps, type TestDeps, testDrivers, tokenContext } from "../src/testing/index.ts";
 import { anonymous, failure, publish } from "./helpers.ts";
 

@@ -177,7 +177,7 @@ describe.concurrent("npm search, star, access, view, outdated and update", () =>
     );
   });
 
-  it("npm access get / set status, list packages and collaborators; grant says teams come later", async () => {
+  it("npm access get / set status, list packages and collaborators; grant to a team of no org is a 404", async () => {
     const name = "@acme/access-e2e";
     await fixture(name, "1.0.0", {}, "public");
     const cwd = await workDir("access", alice);
@@ -215,13 +215,16 @@ describe.concurrent("npm search, star, access, view, outdated and update", () =>
       "E403",
       `You are not a maintainer of ${name}`,
     );
+    // There is no org @acme here (npm-orgs.e2e.test.ts covers teams of a real org).
     expectFailure(
       await clients.npm(["access", "grant", "read-only", "acme:devs", name], { cwd }),
-      "Teams are not available on this registry yet",
+      "E404",
+      "There is no org @acme here",
     );
     expectFailure(
       await clients.npm(["access", "revoke", "acme:devs", name], { cwd }),
-      "Teams are not available on this registry yet",
+      "E404",
+      "There is no org @acme here",
     );
   });
 

@@ -244,11 +244,17 @@ describe("npm org, team and access against Packr, with the real npm 11", () => {
       await npm(["access", "list", "collaborators", "@acme/widget", "dave"]),
     );
     expect(lines(readOnly.stdout), describeRun(readOnly)).toEqual(["dave: read-only"]);
-    // A reader with a grant reads; without one, npm access list packages shows what he may do.
+    // The reader himself sees the list too.
     const daves = expectSuccess(
       await npm(["access", "list", "collaborators", "@acme/gadget", "--json"], dave),
     );
     expect(JSON.parse(daves.stdout)).toMatchObject({ dave: "read-write" });
+    // npm access list packages with no argument: dave's own, through his org role and team.
+    const mine = expectSuccess(await npm(["access", "list", "packages", "--json"], dave));
+    expect(JSON.parse(mine.stdout), describeRun(mine)).toEqual({
+      "@acme/gadget": "read-write",
+      "@acme/widget": "read-only",
+    });
 
     // A grant never reaches outside the org's scope; unknown teams and packages are 404s.
     expectFailure(

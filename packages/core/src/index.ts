@@ -6,7 +6,11 @@ export {
 } from "./access/list-access.ts";
 export { getPackageVisibility } from "./access/package-visibility.ts";
 export { type SetAccessResult, setPackageAccess } from "./access/set-package-access.ts";
-export { listPackageCollaborators, listScopePackages } from "./access/team-access.ts";
+export {
+  listPackageCollaborators,
+  listScopePackages,
+  listUserPackageAccess,
+} from "./access/team-access.ts";
 export * from "./agent/index.ts";
 export { analyzeVersion } from "./analysis/analyze-version.ts";
 export { CAPABILITIES, type Capability, extractCapabilities } from "./analysis/capabilities.ts";

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listPackageCollaborators, listScopePackages } from "../src/access/team-access.ts";
+import {
+  listPackageCollaborators,
+  listScopePackages,
+  listUserPackageAccess,
+} from "../src/access/team-access.ts";
 import type { ServiceContext } from "../src/context.ts";
 import {
   addOrgMember,
@@ -88,5 +92,27 @@ describe.each(testDrivers())("npm's views of org and team access on %s", (driver
       const list = await listScopePackages({ ctx, input: { org: "acme" } });
       expect(Object.values(list).every((v) => v === "read")).toBe(true);
     }
+  });
+
+  it("a person's packages: maintained, through org roles and team grants; restricted ones only to themselves", async () => {
+    const erin = await tokenContext(deps, { user: "erin", role: "maintainer" });
+    expect(await listUserPackageAccess({ ctx: dave, input: { user: "dave" } })).toEqual({
+      "@acme/gadget": "write",
+      "@acme/open": "read",
+      "@acme/widget": "read",
+    });
+    expect(await listUserPackageAccess({ ctx: bob, input: { user: "bob" } })).toEqual({
+      "@acme/gadget": "write",
+      "@acme/open": "write",
+      "@acme/widget": "write",
+    });
+    // Someone else sees only the public ones of dave's memberships.
+    for (const ctx of [erin, anonymous(deps)]) {
+      expect(await listUserPackageAccess({ ctx, input: { user: "dave" } })).toEqual({
+        "@acme/open": "read",
+      });
+    }
+    const err = await failure(listUserPackageAccess({ ctx: erin, input: { user: "nobody" } }));
+    expect(err.code).toBe("NOT_FOUND");
   });
 });

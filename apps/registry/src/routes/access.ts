@@ -2,7 +2,7 @@ import {
   getPackageVisibility,
   listPackageCollaborators,
   listScopePackages,
-  listUserPackages,
+  listUserPackageAccess,
   PackrError,
   setPackageAccess,
 } from "@packr/core";
@@ -44,7 +44,7 @@ export const access = new Hono<AppEnv>()
   )
   .get("/-/user/:user/package", async (c) =>
     c.json(
-      await listUserPackages({ ctx: c.get("ctx"), input: { user: c.req.param("user") } }),
+      await listUserPackageAccess({ ctx: c.get("ctx"), input: { user: c.req.param("user") } }),
       200,
       noCache,
     ),

@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import { isAdminToken } from "../auth/policy.ts";
 import type { ServiceContext } from "../context.ts";
 import {
   orgMembers,
@@ -9,7 +10,12 @@ import {
   users,
 } from "../db/schema/index.ts";
 import { normalizeScope, parsePackageName } from "../packages/names.ts";
-import { type AccessList, listCollaborators, listOrgPackages } from "./list-access.ts";
+import {
+  type AccessList,
+  listCollaborators,
+  listOrgPackages,
+  listUserPackages,
+} from "./list-access.ts";
 
 /**
  * `GET /-/package/<name>/collaborators` (npm access list collaborators): everyone who may use the
@@ -49,7 +55,7 @@ export async function listPackageCollaborators(args: {
   };
   for (const m of members) raise(m.user, m.role === "reader" ? "read" : "write");
   for (const g of granted) raise(g.user, g.permission === "read-write" ? "write" : "read");
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return sorted(out);
 }
 
 /**
@@ -94,3 +100,55 @@ export async function listScopePackages(args: {
   for (const { name } of writable) if (name in out) out[name] = "write";
   return out;
 }
+
+/**
+ * `GET /-/user/<name>/package` (npm access list packages, for a person, and npm's fallback when
+ * `<name>` is no org): `listUserPackages` (what they maintain, as the caller may see it), plus
+ * what they reach through orgs and teams: every package of an org's scope ("write" for its admins
+ * and maintainers, "read" for its readers) and each package a team of theirs is granted. A
+ * restricted package reached that way shows only to the person themselves and to platform
+ * admins: their memberships are not everyone's business.
+ */
+export async function listUserPackageAccess(args: {
+  ctx: ServiceContext;
+  input: { user: string };
+}): Promise<AccessList> {
+  const { ctx } = args;
+  const out: AccessList = await listUserPackages(args);
+  const [user] = await ctx.deps.db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.name, args.input.user));
+  if (!user) return out;
+  const actor = ctx.actor;
+  const seesRestricted =
+    actor.type === "system" ||
+    (actor.type === "token" && (actor.userId === user.id || isAdminToken(actor))) ||
+    (actor.type === "session" && (actor.userId === user.id || actor.isAdmin));
+  const visible = seesRestricted ? undefined : eq(packages.access, "public");
+  const viaOrgs = await ctx.deps.db
+    .select({ name: packages.name, role: orgMembers.role })
+    .from(orgMembers)
+    .innerJoin(orgs, eq(orgs.id, orgMembers.orgId))
+    .innerJoin(packages, sql`lower(${packages.scope}) = ${orgs.name}`)
+    .where(and(eq(orgMembers.userId, user.id), sql`${packages.rev} > 0`, visible))
+    .limit(LIMIT);
+  const viaTeams = await ctx.deps.db
+    .select({ name: packages.name, permission: teamPackages.permission })
+    .from(teamMembers)
+    .innerJoin(teamPackages, eq(teamPackages.teamId, teamMembers.teamId))
+    .innerJoin(packages, eq(packages.id, teamPackages.packageId))
+    .where(and(eq(teamMembers.userId, user.id), sql`${packages.rev} > 0`, visible))
+    .limit(LIMIT);
+  const raise = (name: string, access: "read" | "write") => {
+    if (out[name] !== "write") out[name] = access;
+  };
+  for (const r of viaOrgs) raise(r.name, r.role === "reader" ? "read" : "write");
+  for (const r of viaTeams) raise(r.name, r.permission === "read-write" ? "write" : "read");
+  return sorted(out);
+}
+
+const LIMIT = 10_000;
+
+const sorted = (list: AccessList): AccessList =>
+  Object.fromEntries(Object.entries(list).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -98,8 +98,9 @@ async function body<T extends z.ZodType>(
   return parsed.data;
 }
 
-/** `@acme` and `acme` both name the org acme (npm strips the `@`; other clients may not). */
-const orgParam = (c: Context<AppEnv>): string => c.req.param("org")?.replace(/^@/, "") ?? "";
+/** `@acme`, `acme` and `ACME` all name the org acme (npm strips the `@`; other clients may not). */
+const orgParam = (c: Context<AppEnv>): string =>
+  c.req.param("org")?.replace(/^@/, "").toLowerCase() ?? "";
 const teamParam = (c: Context<AppEnv>): string => c.req.param("team") ?? "";
 const userName = (user: string): string => user.replace(/^[~@]/, "");
 

@@ -80,6 +80,12 @@ export { openDatabase } from "./db/client.ts";
 export { type DataDirLock, lockDataDir } from "./db/data-dir-lock.ts";
 export * as schema from "./db/schema/index.ts";
 export {
+  ORG_ROLES,
+  type OrgRole,
+  TEAM_PERMISSIONS,
+  type TeamPermission,
+} from "./db/schema/index.ts";
+export {
   AuthorizeDeviceInput,
   authorizeDevice,
   type DeviceAuthorization,
@@ -151,6 +157,7 @@ export {
   revokeTeamPackage,
 } from "./orgs/team-packages.ts";
 export { createTeam, deleteTeam, listTeams } from "./orgs/teams.ts";
+export { updateOrg } from "./orgs/update-org.ts";
 export { type ChangeOwnersResult, changeOwners } from "./packages/change-owners.ts";
 export { deleteTarball } from "./packages/delete-tarball.ts";
 export { type DeprecateResult, deprecateVersions } from "./packages/deprecate-versions.ts";

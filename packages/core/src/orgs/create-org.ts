@@ -5,7 +5,7 @@ import type { ServiceContext } from "../context.ts";
 import { packages, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { insertOrg } from "./insert-org.ts";
-import { requireOrgManager } from "./org-access.ts";
+import { findOrg, requireOrgManager } from "./org-access.ts";
 import { parseDisplayName, parseOrgSlug } from "./org-names.ts";
 import type { OrgSummary } from "./org-views.ts";
 
@@ -25,6 +25,12 @@ export async function createOrg(args: {
   const displayName = parseDisplayName(args.input.displayName);
   const platformAdmin = isAdminPrincipal(p);
   const org = await ctx.deps.db.transaction(async (tx) => {
+    // A taken name is the first thing to say (insertOrg's conflict still settles a race).
+    if (await findOrg(tx, slug)) {
+      throw new PackrError("CONFLICT", `The org @${slug} already exists.`, {
+        details: { org: slug },
+      });
+    }
     const [user] = await tx
       .select({ name: users.name })
       .from(users)

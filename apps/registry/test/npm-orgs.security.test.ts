@@ -19,6 +19,7 @@ describe("npm org, team and access grant endpoints: refusals", () => {
   let ciRead: string;
   let ciPublish: string;
   let revoked: string;
+  let otherScope: string;
 
   beforeAll(async () => {
     reg = await createTestRegistry();
@@ -29,6 +30,9 @@ describe("npm org, team and access grant endpoints: refusals", () => {
     carol = (await tokenContext(deps, { user: "carol", role: "maintainer" })).token;
     ciRead = (await tokenContext(deps, { user: "alice", role: "ci-readonly", kind: "ci" })).token;
     ciPublish = (await tokenContext(deps, { user: "alice", role: "ci-publish", kind: "ci" })).token;
+    otherScope = (
+      await tokenContext(deps, { user: "alice", role: "maintainer", scopes: ["@other"] })
+    ).token;
     // Issued and revoked without ever being verified (a verified token is cached for seconds).
     const userId = aliceCtx.actor.type === "token" ? aliceCtx.actor.userId : "";
     const gone = await deps.tokens.issue(deps.db, {
@@ -114,6 +118,14 @@ describe("npm org, team and access grant endpoints: refusals", () => {
         const body = await expectError(res, 403, "FORBIDDEN");
         expect(body.error).toMatch(/ci-(readonly|publish) token/);
       }
+    }
+    expect(await members()).toEqual({ alice: "admin", bob: "maintainer" });
+  });
+
+  it("the admin's own token restricted to another scope manages nothing in @acme", async () => {
+    for (const res of await Promise.all(requests(otherScope).writes())) {
+      const body = await expectError(res, 403, "SCOPE_FORBIDDEN");
+      expect(body.error).toContain("@other");
     }
     expect(await members()).toEqual({ alice: "admin", bob: "maintainer" });
   });

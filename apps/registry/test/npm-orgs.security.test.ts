@@ -253,6 +253,10 @@ describe("npm org, team and access grant endpoints: refusals", () => {
       const body = await expectError(res, 400, "VALIDATION");
       expect(body.error.length).toBeGreaterThan(10);
     }
+    const role = await send("PUT", "/-/org/acme/user", { user: "bob", role: "boss" });
+    expect((await expectError(role, 400, "VALIDATION")).error).toBe(
+      "The org membership body is not what npm sends: role: a role is npm's owner, admin or developer, or Packr's admin, maintainer or reader.",
+    );
     const huge = await send("PUT", "/-/org/acme/user", { user: "x".repeat(100_000) });
     await expectError(huge, 413, "PAYLOAD_TOO_LARGE");
   });

@@ -66,17 +66,21 @@ const name = z.string().min(1).max(214);
 const OrgUserBody = z.object({
   user: name,
   role: z
-    .enum(Object.keys(ROLE_FROM_NPM) as [keyof typeof ROLE_FROM_NPM])
+    .enum(Object.keys(ROLE_FROM_NPM) as [keyof typeof ROLE_FROM_NPM], {
+      error: "a role is npm's owner, admin or developer, or Packr's admin, maintainer or reader",
+    })
     .optional()
     .default("developer"),
 });
 const UserBody = z.object({ user: name });
-// npm sends its `description` setting here, which is a boolean (show descriptions in search
-// results) unless someone set it to text: only text is a team's description.
+// libnpmteam sends `opts.description`, which npm fills from its own `description` setting (a
+// boolean: show descriptions in search results) in some versions: only text is a description.
 const TeamBody = z.object({ name, description: z.unknown().optional() });
 const GrantBody = z.object({
   package: name,
-  permissions: z.enum(["read-only", "read-write"]),
+  permissions: z.enum(["read-only", "read-write"], {
+    error: "permissions is read-only or read-write",
+  }),
 });
 const PackageBody = z.object({ package: name });
 

@@ -33,12 +33,13 @@ export async function addOrgMember(args: {
   input: { org: string; user: string; role: string };
 }): Promise<OrgMember> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "add members");
+  const managed = await manageOrg(ctx, input.org, "add members");
+  const { org } = managed;
   const role = parseOrgRole(input.role);
   const user = await requireUser(ctx.deps.db, input.user);
   const now = ctx.deps.now();
   const member = await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const [row] = await tx
       .insert(orgMembers)
       .values({ orgId: org.id, userId: user.id, role, createdAt: now, updatedAt: now })
@@ -77,12 +78,13 @@ export async function setOrgMemberRole(args: {
   input: { org: string; user: string; role: string };
 }): Promise<OrgMember> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "change members' roles");
+  const managed = await manageOrg(ctx, input.org, "change members' roles");
+  const { org } = managed;
   const role = parseOrgRole(input.role);
   const user = await requireUser(ctx.deps.db, input.user);
   const now = ctx.deps.now();
   const result = await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const current = await requireMember(tx, org, user);
     if (current.role === role) {
       return { member: { user: user.name, role, addedAt: current.createdAt }, changed: false };
@@ -117,11 +119,12 @@ export async function removeOrgMember(args: {
   input: { org: string; user: string };
 }): Promise<{ ok: true }> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "remove members");
+  const managed = await manageOrg(ctx, input.org, "remove members");
+  const { org } = managed;
   const user = await requireUser(ctx.deps.db, input.user);
   const now = ctx.deps.now();
   await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const current = await requireMember(tx, org, user);
     if (current.role === "admin") await assertNotLastAdmin(tx, org, user.name, "remove");
     const orgTeams = tx.select({ id: teams.id }).from(teams).where(eq(teams.orgId, org.id));

@@ -127,26 +127,25 @@ export async function removeOrgMember(args: {
     await lockOrg(tx, managed);
     const current = await requireMember(tx, org, user);
     if (current.role === "admin") await assertNotLastAdmin(tx, org, user.name, "remove");
-    const orgTeams = tx.select({ id: teams.id }).from(teams).where(eq(teams.orgId, org.id));
+    // Team members are org members: leaving the org leaves its teams.
     const left = await tx
-      .delete(teamMembers)
-      .where(and(eq(teamMembers.userId, user.id), inArray(teamMembers.teamId, orgTeams)))
-      .returning({ teamId: teamMembers.teamId });
-    const teamNames =
-      left.length === 0
-        ? []
-        : (
-            await tx
-              .select({ name: teams.name })
-              .from(teams)
-              .where(
-                inArray(
-                  teams.id,
-                  left.map((l) => l.teamId),
-                ),
-              )
-              .orderBy(asc(teams.name))
-          ).map((t) => t.name);
+      .select({ id: teams.id, name: teams.name })
+      .from(teamMembers)
+      .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+      .where(and(eq(teams.orgId, org.id), eq(teamMembers.userId, user.id)))
+      .orderBy(asc(teams.name));
+    if (left.length > 0) {
+      await tx.delete(teamMembers).where(
+        and(
+          eq(teamMembers.userId, user.id),
+          inArray(
+            teamMembers.teamId,
+            left.map((t) => t.id),
+          ),
+        ),
+      );
+    }
+    const teamNames = left.map((t) => t.name);
     await tx
       .delete(orgMembers)
       .where(and(eq(orgMembers.orgId, org.id), eq(orgMembers.userId, user.id)));

@@ -54,14 +54,10 @@ export const CreateSessionBody = z
     name: z.string().max(200).nullable(),
     username: z.string().max(64).optional(),
     userAgent: z.string().max(500).optional(),
-    groups: z
-      .array(z.string().min(1).max(255))
-      .max(1000)
-      .optional()
-      .openapi({
-        description:
-          "Memberships the provider asserted: GitHub organization logins (github) or GitLab group full paths (gitlab), for PACKR_SIGNUP_GITHUB_ORGS / PACKR_SIGNUP_GITLAB_GROUPS",
-      }),
+    groups: z.array(z.string().min(1).max(255)).max(1000).optional().openapi({
+      description:
+        "Memberships the provider asserted: GitHub organization logins (github) or GitLab group full paths (gitlab), for PACKR_SIGNUP_GITHUB_ORGS / PACKR_SIGNUP_GITLAB_GROUPS",
+    }),
     claims: z.record(z.string().max(255), z.unknown()).optional().openapi({
       description: "The generic OIDC provider's claims, for PACKR_SIGNUP_OIDC_CLAIMS",
     }),

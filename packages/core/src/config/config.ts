@@ -125,7 +125,10 @@ const claimRules = z
   .optional()
   .transform((v, ctx) => {
     const rules: OidcClaimRule[] = [];
-    for (const e of (v ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    for (const e of (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const rule = parseOidcClaimRule(e);
       if (!rule) {
         ctx.addIssue({ code: "custom", message: `"${e.slice(0, 60)}" is not claim:value` });
@@ -219,9 +222,15 @@ const EnvSchema = z.object({
   PACKR_ALLOW_SIGNUP: flag,
   /** Who may create an account: see users/signup-policy.ts and signupPolicy below. */
   PACKR_SIGNUP: optionalString.pipe(z.enum(["allowlist", "closed", "open"]).optional()),
-  PACKR_SIGNUP_EMAIL_DOMAINS: lowerList(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, "a domain"),
+  PACKR_SIGNUP_EMAIL_DOMAINS: lowerList(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/,
+    "a domain",
+  ),
   PACKR_SIGNUP_GITHUB_ORGS: lowerList(/^[a-z0-9][a-z0-9-]*$/, "a GitHub organization login"),
-  PACKR_SIGNUP_GITLAB_GROUPS: lowerList(/^[a-z0-9_.][a-z0-9_.-]*(\/[a-z0-9_.][a-z0-9_.-]*)*$/, "a GitLab group path"),
+  PACKR_SIGNUP_GITLAB_GROUPS: lowerList(
+    /^[a-z0-9_.][a-z0-9_.-]*(\/[a-z0-9_.][a-z0-9_.-]*)*$/,
+    "a GitLab group path",
+  ),
   PACKR_SIGNUP_OIDC_CLAIMS: claimRules,
   PACKR_LINK_TRUSTED_PROVIDERS: providerList,
   PACKR_MAX_BODY_SIZE: bytes(200 * 1024 ** 2),

@@ -176,7 +176,9 @@ export function describeSignupPolicy(p: SignupPolicy): string {
     return `Sign-up: open (${source}): anyone who signs in, or runs npm adduser, gets an account. ${link}`;
   }
   if (p.mode === "closed") {
-    const ignored = hasAllowLists(p) ? " The PACKR_SIGNUP_* allow-lists are ignored while closed." : "";
+    const ignored = hasAllowLists(p)
+      ? " The PACKR_SIGNUP_* allow-lists are ignored while closed."
+      : "";
     return `Sign-up: closed (${source}): only existing and invited accounts sign in; an administrator invites with POST /api/v1/admin/users {name, email}. To let colleagues in, set PACKR_SIGNUP=allowlist and PACKR_SIGNUP_EMAIL_DOMAINS=<your domain>.${ignored} ${link}`;
   }
   const lists = [

@@ -207,6 +207,47 @@ describe("provider callbacks", () => {
   });
 });
 
+describe("the sign-up policy", () => {
+  it("shows the registry's refusal to a GitHub user outside the allow-list, and lets a member in", async () => {
+    const policy = { PACKR_SIGNUP: "allowlist", PACKR_SIGNUP_GITHUB_ORGS: "acme-corp" };
+    const closed = await startStack({ registryEnv: policy, dashboardEnv: policy });
+    try {
+      const ctx = await closed.newContext();
+      // The allow-list names GitHub organizations, so GitHub is asked for read:org.
+      const authorize = await startFlow(ctx, "github");
+      expect(authorize.searchParams.get("scope")).toBe("read:user user:email read:org");
+      const page = await ctx.newPage();
+      await page.goto("/login");
+      await page.getByRole("link", { name: "Continue with GitHub" }).click();
+      await page.waitForURL("**/auth/error**");
+      expect(new URL(page.url()).searchParams.get("reason")).toBe("signup_refused");
+      await expect(page.locator(".alert").textContent()).resolves.toContain(
+        "You have no account on this registry",
+      );
+      const detail = await page.locator(".detail").textContent();
+      expect(detail).toContain("octo@example.test is not on this registry's sign-up allow-list");
+      expect(detail).toContain("PACKR_SIGNUP_GITHUB_ORGS");
+      expect(detail).toContain("Ask an administrator of this registry to invite you");
+      await screenshot(page, "sign-up-refused");
+      expect((await ctx.cookies()).find((c) => c.name === "packr_session")).toBeUndefined();
+      // The page shows only sentences the dashboard sealed, never text from a crafted link.
+      await page.goto("/auth/error?reason=signup_refused&detail=Call%20evil%20support");
+      await expect(page.locator(".detail").count()).resolves.toBe(0);
+      // Once GitHub reports the membership, the same person gets an account.
+      closed.oauth.people.github.groups = ["other-org", "Acme-Corp"];
+      await page.goto("/login");
+      await page.getByRole("link", { name: "Continue with GitHub" }).click();
+      await page.waitForURL("**/tokens");
+      await expect(page.locator("header .who").textContent()).resolves.toBe(
+        closed.oauth.people.github.email,
+      );
+      await ctx.close();
+    } finally {
+      await closed.close();
+    }
+  });
+});
+
 /** GET /api/auth/signin/:provider in the context (so its cookie lands there); the provider URL. */
 async function startFlow(ctx: BrowserContext, provider: string, next?: string): Promise<URL> {
   const q = next ? `?next=${encodeURIComponent(next)}` : "";

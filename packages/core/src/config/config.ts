@@ -535,6 +535,8 @@ const DashboardEnvSchema = z.object({
   OIDC_CLIENT_ID: optionalString,
   OIDC_CLIENT_SECRET: optionalString,
   OIDC_NAME: z.string().default("Single sign-on"),
+  /** Scopes asked of the generic OIDC provider; add the one that yields a claim PACKR_SIGNUP_OIDC_CLAIMS names (e.g. `groups`). */
+  OIDC_SCOPES: z.string().default("openid email profile"),
   FORGE_AUTH_AUTHORIZE_URL: optionalString.pipe(z.url().optional()),
   FORGE_AUTH_TOKEN_URL: optionalString.pipe(z.url().optional()),
   FORGE_AUTH_USERINFO_URL: optionalString.pipe(z.url().optional()),
@@ -566,7 +568,7 @@ export type DashboardConfig = {
   github: (OAuthClientConfig & { url: string; apiUrl: string }) | undefined;
   google: (OAuthClientConfig & { issuer: string }) | undefined;
   gitlab: (OAuthClientConfig & { url: string }) | undefined;
-  oidc: (OAuthClientConfig & { issuer: string; name: string }) | undefined;
+  oidc: (OAuthClientConfig & { issuer: string; name: string; scope: string }) | undefined;
   forgeAuth:
     | (OAuthClientConfig & {
         authorizeUrl: string;
@@ -621,6 +623,9 @@ export function loadDashboardConfig(env: Record<string, string | undefined>): Da
             clientId: e.OIDC_CLIENT_ID,
             clientSecret: e.OIDC_CLIENT_SECRET,
             name: e.OIDC_NAME,
+            scope: e.OIDC_SCOPES.split(/[\s,]+/)
+              .filter(Boolean)
+              .join(" "),
           }
         : undefined,
     forgeAuth:

@@ -128,29 +128,28 @@ export function assertMaySignUp(
 ): { admittedBy: string } {
   if (policy.mode === "open") return { admittedBy: "open sign-up" };
   const who = candidate.email ?? "this sign-in";
-  const invite =
-    "Ask an administrator of this registry to invite you (they create your account with your email address), then sign in again";
+  const signIn = `${dashboardUrl}/login`;
   if (policy.mode === "closed" || !hasAllowLists(policy)) {
     throw new PackrError(
       "FORBIDDEN",
-      `There is no account for ${who}, and this registry creates accounts by invitation only (PACKR_SIGNUP=closed). ${invite} at ${dashboardUrl}/login.`,
+      `There is no account for ${who}, and this registry creates accounts by invitation only (PACKR_SIGNUP=closed). Ask an administrator of this registry to invite you (they create your account with your email address), then sign in again at ${signIn}.`,
     );
   }
   if (candidate.via === "password") {
     throw new PackrError(
       "FORBIDDEN",
-      `npm adduser cannot create accounts on this registry: sign-up is limited to an allow-list (PACKR_SIGNUP=allowlist) that a typed-in email cannot prove. Sign in at ${dashboardUrl}/login with a provider instead, or ask an administrator of this registry to invite you.`,
+      `npm adduser cannot create accounts on this registry: sign-up is limited to an allow-list (PACKR_SIGNUP=allowlist) that a typed-in email cannot prove. Sign in at ${signIn} with a provider instead, or ask an administrator of this registry to invite you.`,
     );
   }
   const admitted = admittedBy(policy, candidate);
   if (admitted) return { admittedBy: admitted };
   const why =
     candidate.email && !candidate.emailTrusted && policy.emailDomains.length > 0
-      ? ` (an email counts for PACKR_SIGNUP_EMAIL_DOMAINS only when verified by a provider in PACKR_LINK_TRUSTED_PROVIDERS: ${policy.linkTrustedProviders.join(", ")})`
+      ? ` (an email counts for PACKR_SIGNUP_EMAIL_DOMAINS only when verified by a provider in PACKR_LINK_TRUSTED_PROVIDERS: ${policy.linkTrustedProviders.join(", ") || "none"})`
       : "";
   throw new PackrError(
     "FORBIDDEN",
-    `${who} is not on this registry's sign-up allow-list (PACKR_SIGNUP=allowlist: ${allowListSettings(policy)})${why}. ${invite} at ${dashboardUrl}/login, or to allow your email domain or group.`,
+    `${who} is not on this registry's sign-up allow-list (PACKR_SIGNUP=allowlist: ${allowListSettings(policy)})${why}. Ask an administrator of this registry to invite you, or to allow your email domain or group; then sign in again at ${signIn}.`,
   );
 }
 

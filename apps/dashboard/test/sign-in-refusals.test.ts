@@ -5,7 +5,7 @@
  */
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, screenshot, startStack } from "./stack.ts";
+import { type Stack, screenshot, signInWithOidc, startStack } from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -208,9 +208,17 @@ describe("provider callbacks", () => {
 });
 
 describe("the sign-up policy", () => {
-  it("shows the registry's refusal to a GitHub user outside the allow-list, and lets a member in", async () => {
-    const policy = { PACKR_SIGNUP: "allowlist", PACKR_SIGNUP_GITHUB_ORGS: "acme-corp" };
-    const closed = await startStack({ registryEnv: policy, dashboardEnv: policy });
+  it("shows the registry's refusal outside the allow-list, and lets members in by GitHub org, GitLab group and OIDC claim", async () => {
+    const policy = {
+      PACKR_SIGNUP: "allowlist",
+      PACKR_SIGNUP_GITHUB_ORGS: "acme-corp",
+      PACKR_SIGNUP_GITLAB_GROUPS: "acme/platform",
+      PACKR_SIGNUP_OIDC_CLAIMS: "groups:platform",
+    };
+    const closed = await startStack({
+      registryEnv: policy,
+      dashboardEnv: { ...policy, OIDC_SCOPES: "openid email profile groups" },
+    });
     try {
       const ctx = await closed.newContext();
       // The allow-list names GitHub organizations, so GitHub is asked for read:org.
@@ -242,6 +250,40 @@ describe("the sign-up policy", () => {
         closed.oauth.people.github.email,
       );
       await ctx.close();
+
+      // GitLab: the groups of its userinfo (asked for with `openid`), an exact group path.
+      const gl = await closed.newContext();
+      const glAuthorize = await startFlow(gl, "gitlab");
+      expect(glAuthorize.searchParams.get("scope")).toBe("read_user openid");
+      const glPage = await gl.newPage();
+      closed.oauth.people.gitlab.groups = ["acme"];
+      await glPage.goto("/login");
+      await glPage.getByRole("link", { name: "Continue with GitLab" }).click();
+      await glPage.waitForURL("**/auth/error**");
+      expect(new URL(glPage.url()).searchParams.get("reason")).toBe("signup_refused");
+      closed.oauth.people.gitlab.groups = ["acme", "acme/platform"];
+      await glPage.goto("/login");
+      await glPage.getByRole("link", { name: "Continue with GitLab" }).click();
+      await glPage.waitForURL("**/tokens");
+      await gl.close();
+
+      // Generic OIDC: the configured claim, from the real provider's userinfo.
+      const oidc = await closed.newContext();
+      const oidcPage = await oidc.newPage();
+      await oidcPage.goto("/login");
+      await signInWithOidc(oidcPage, "outsider");
+      await oidcPage.waitForURL("**/auth/error**");
+      await expect(oidcPage.locator(".detail").textContent()).resolves.toContain(
+        "PACKR_SIGNUP_OIDC_CLAIMS",
+      );
+      await oidc.close();
+      // A fresh browser: the provider remembers who signed in there.
+      const member = await closed.newContext();
+      const memberPage = await member.newPage();
+      await memberPage.goto("/login");
+      await signInWithOidc(memberPage, "plat-member");
+      await memberPage.waitForURL("**/tokens");
+      await member.close();
     } finally {
       await closed.close();
     }

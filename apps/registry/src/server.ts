@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       `Packr registry listening on ${url} (${config.databaseUrl ? "PostgreSQL" : `embedded, data in ${config.dataDir}`})`,
     ];
     // Who may get an account, on every start: an operator sees at once what a stranger can do.
-    lines.push(describeSignupPolicy(config.signup));
+    lines.push(describeSignupPolicy(config.signup, config.adminEmail));
     if (admin) {
       lines.push(
         !admin.generated

@@ -211,7 +211,11 @@ describe("npm adduser by sign-up policy", () => {
     } finally {
       await allow.close();
     }
-    for (const env of [{ PACKR_SIGNUP: "open" }, { PACKR_ALLOW_SIGNUP: "true" }]) {
+    const opens: Record<string, string>[] = [
+      { PACKR_SIGNUP: "open" },
+      { PACKR_ALLOW_SIGNUP: "true" },
+    ];
+    for (const env of opens) {
       const open = await createTestRegistry(env);
       try {
         const res = await adduser(open, "otto");

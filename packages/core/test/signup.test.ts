@@ -435,6 +435,9 @@ describe.each(testDrivers())("sign-up policy and account linking on %s", (driver
     expect(describeSignupPolicy({ ...CLOSED, modeSource: "default" })).toMatch(
       /^Sign-up: closed \(the default; set PACKR_SIGNUP\): only existing and invited accounts/,
     );
+    expect(describeSignupPolicy({ ...CLOSED, modeSource: "default" }, "ops@acme.test")).toContain(
+      "To let colleagues in, set PACKR_SIGNUP_EMAIL_DOMAINS=acme.test.",
+    );
     expect(describeSignupPolicy({ ...ALLOWLIST, modeSource: "allow-lists set" })).toContain(
       "verified emails at acme.test; GitHub organizations acme; GitLab groups acme/platform; OIDC claims groups:platform",
     );

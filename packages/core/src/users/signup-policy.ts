@@ -162,8 +162,11 @@ function allowListSettings(p: SignupPolicy): string {
   return set.join(", ");
 }
 
-/** One line for the registry's start-up output: who may get an account, and why. */
-export function describeSignupPolicy(p: SignupPolicy): string {
+/**
+ * One line for the registry's start-up output: who may get an account, and why. With the admin's
+ * address (PACKR_ADMIN_EMAIL), a closed registry's hint names that address's domain.
+ */
+export function describeSignupPolicy(p: SignupPolicy, adminEmail?: string): string {
   const source =
     p.modeSource === "default"
       ? "the default; set PACKR_SIGNUP"
@@ -178,7 +181,8 @@ export function describeSignupPolicy(p: SignupPolicy): string {
     const ignored = hasAllowLists(p)
       ? " The PACKR_SIGNUP_* allow-lists are ignored while closed."
       : "";
-    return `Sign-up: closed (${source}): only existing and invited accounts sign in; an administrator invites with POST /api/v1/admin/users {name, email}. To let colleagues in, set PACKR_SIGNUP=allowlist and PACKR_SIGNUP_EMAIL_DOMAINS=<your domain>.${ignored} ${link}`;
+    const domain = adminEmail?.split("@").pop() ?? "<your domain>";
+    return `Sign-up: closed (${source}): only existing and invited accounts sign in; an administrator invites with POST /api/v1/admin/users {name, email}. To let colleagues in, set PACKR_SIGNUP_EMAIL_DOMAINS=${domain}.${ignored} ${link}`;
   }
   const lists = [
     p.emailDomains.length ? `verified emails at ${p.emailDomains.join(", ")}` : "",

@@ -7,6 +7,7 @@ export const FAILURES: Record<string, string> = {
   provider_error: "The sign-in provider did not complete the sign-in. Try again.",
   invalid_link: "This sign-in link is invalid, expired or already used. Ask for a new one.",
   registry_refused: "The registry refused to open a session for this account.",
+  signup_refused: "You have no account on this registry, and it did not create one for you.",
   invalid_email: "Enter a valid email address.",
   mail_failed: "The sign-in mail could not be sent. Try again later.",
   wrong_password: "Incorrect username or password.",

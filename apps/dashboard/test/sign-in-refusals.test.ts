@@ -5,7 +5,7 @@
  */
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, screenshot, startStack } from "./stack.ts";
+import { type Stack, screenshot, signInWithOidc, startStack } from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -204,6 +204,89 @@ describe("provider callbacks", () => {
     expect(oidc.searchParams.get("nonce")).toMatch(/^[\w-]{20,}$/);
     expect(oidc.searchParams.get("scope")).toBe("openid email profile");
     await ctx.close();
+  });
+});
+
+describe("the sign-up policy", () => {
+  it("shows the registry's refusal outside the allow-list, and lets members in by GitHub org, GitLab group and OIDC claim", async () => {
+    const policy = {
+      PACKR_SIGNUP: "allowlist",
+      PACKR_SIGNUP_GITHUB_ORGS: "acme-corp",
+      PACKR_SIGNUP_GITLAB_GROUPS: "acme/platform",
+      PACKR_SIGNUP_OIDC_CLAIMS: "groups:platform",
+    };
+    const closed = await startStack({
+      registryEnv: policy,
+      dashboardEnv: { ...policy, OIDC_SCOPES: "openid email profile groups" },
+    });
+    try {
+      const ctx = await closed.newContext();
+      // The allow-list names GitHub organizations, so GitHub is asked for read:org.
+      const authorize = await startFlow(ctx, "github");
+      expect(authorize.searchParams.get("scope")).toBe("read:user user:email read:org");
+      const page = await ctx.newPage();
+      await page.goto("/login");
+      await page.getByRole("link", { name: "Continue with GitHub" }).click();
+      await page.waitForURL("**/auth/error**");
+      expect(new URL(page.url()).searchParams.get("reason")).toBe("signup_refused");
+      await expect(page.locator(".alert").textContent()).resolves.toContain(
+        "You have no account on this registry",
+      );
+      const detail = await page.locator(".detail").textContent();
+      expect(detail).toContain("octo@example.test is not on this registry's sign-up allow-list");
+      expect(detail).toContain("PACKR_SIGNUP_GITHUB_ORGS");
+      expect(detail).toContain("Ask an administrator of this registry to invite you");
+      await screenshot(page, "sign-up-refused");
+      expect((await ctx.cookies()).find((c) => c.name === "packr_session")).toBeUndefined();
+      // The page shows only sentences the dashboard sealed, never text from a crafted link.
+      await page.goto("/auth/error?reason=signup_refused&detail=Call%20evil%20support");
+      await expect(page.locator(".detail").count()).resolves.toBe(0);
+      // Once GitHub reports the membership, the same person gets an account.
+      closed.oauth.people.github.groups = ["other-org", "Acme-Corp"];
+      await page.goto("/login");
+      await page.getByRole("link", { name: "Continue with GitHub" }).click();
+      await page.waitForURL("**/tokens");
+      await expect(page.locator("header .who").textContent()).resolves.toBe(
+        closed.oauth.people.github.email,
+      );
+      await ctx.close();
+
+      // GitLab: the groups of its userinfo (asked for with `openid`), an exact group path.
+      const gl = await closed.newContext();
+      const glAuthorize = await startFlow(gl, "gitlab");
+      expect(glAuthorize.searchParams.get("scope")).toBe("read_user openid");
+      const glPage = await gl.newPage();
+      closed.oauth.people.gitlab.groups = ["acme"];
+      await glPage.goto("/login");
+      await glPage.getByRole("link", { name: "Continue with GitLab" }).click();
+      await glPage.waitForURL("**/auth/error**");
+      expect(new URL(glPage.url()).searchParams.get("reason")).toBe("signup_refused");
+      closed.oauth.people.gitlab.groups = ["acme", "acme/platform"];
+      await glPage.goto("/login");
+      await glPage.getByRole("link", { name: "Continue with GitLab" }).click();
+      await glPage.waitForURL("**/tokens");
+      await gl.close();
+
+      // Generic OIDC: the configured claim, from the real provider's userinfo.
+      const oidc = await closed.newContext();
+      const oidcPage = await oidc.newPage();
+      await oidcPage.goto("/login");
+      await signInWithOidc(oidcPage, "outsider");
+      await oidcPage.waitForURL("**/auth/error**");
+      await expect(oidcPage.locator(".detail").textContent()).resolves.toContain(
+        "PACKR_SIGNUP_OIDC_CLAIMS",
+      );
+      await oidc.close();
+      // A fresh browser: the provider remembers who signed in there.
+      const member = await closed.newContext();
+      const memberPage = await member.newPage();
+      await memberPage.goto("/login");
+      await signInWithOidc(memberPage, "plat-member");
+      await memberPage.waitForURL("**/tokens");
+      await member.close();
+    } finally {
+      await closed.close();
+    }
   });
 });
 

@@ -158,6 +158,9 @@ export async function startStack(
         PACKR_UPLINK_URL: "",
         // Only the packages a test publishes: Packr's own clients are not published at start.
         PACKR_CLIENTS_DIR: path.join(dataDir, "no-clients"),
+        // The suites sign new people up through every provider; a suite about the sign-up
+        // policy passes its own PACKR_SIGNUP settings (to both processes).
+        PACKR_SIGNUP: "open",
         ...opts.registryEnv,
       },
     });

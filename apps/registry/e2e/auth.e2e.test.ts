@@ -190,6 +190,27 @@ describe("npm login --auth-type=legacy", () => {
     expect(whoami.stdout.trim(), describeRun(whoami)).toBe("admin");
   });
 
+  it("the real npm adduser of a new name is refused on a closed registry (the default), saying why", async () => {
+    const sandbox = await clients.sandbox();
+    const cwd = await clients.dir("adduser-closed");
+    const run = await runWithPty(
+      ["npm", "adduser", "--auth-type=legacy", `--registry=${registry.url}/`],
+      {
+        cwd,
+        env: clientEnv(sandbox.home, { npm_config_cache: sandbox.cache }),
+        answers: [
+          { prompt: /Username:/i, reply: "newcomer" },
+          { prompt: /Password:/i, reply: "newcomer-password-1" },
+          { prompt: /Email.*:/i, reply: "newcomer@acme.test" },
+        ],
+      },
+    );
+    expectFailure(run, "E403", "creates accounts by invitation only (PACKR_SIGNUP=closed)");
+    const userNpmrc = await readFile(path.join(sandbox.home, ".npmrc"), "utf8").catch(() => "");
+    expect(userNpmrc).not.toContain("_authToken");
+    expect((await fetch(`${registry.url}/-/user/org.couchdb.user:newcomer`)).status).toBe(404);
+  });
+
   it("npm login with a wrong password fails and stores nothing", async () => {
     const sandbox = await clients.sandbox();
     const cwd = await clients.dir("login-bad");

@@ -35,6 +35,8 @@ beforeAll(async () => {
       INTERNAL_API_SECRET: INTERNAL,
       PACKR_DASHBOARD_URL: "http://127.0.0.1:9/dashboard",
       PACKR_DEVICE_INTERVAL_SECONDS: "1",
+      // People sign up through providers here; signup.test.ts tests the policies.
+      PACKR_SIGNUP: "open",
     },
   });
 });

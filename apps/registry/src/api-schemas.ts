@@ -54,8 +54,39 @@ export const CreateSessionBody = z
     name: z.string().max(200).nullable(),
     username: z.string().max(64).optional(),
     userAgent: z.string().max(500).optional(),
+    groups: z.array(z.string().min(1).max(255)).max(1000).optional().openapi({
+      description:
+        "Memberships the provider asserted: GitHub organization logins (github) or GitLab group full paths (gitlab), for PACKR_SIGNUP_GITHUB_ORGS / PACKR_SIGNUP_GITLAB_GROUPS",
+    }),
+    claims: z.record(z.string().max(255), z.unknown()).optional().openapi({
+      description: "The generic OIDC provider's claims, for PACKR_SIGNUP_OIDC_CLAIMS",
+    }),
   })
   .openapi("CreateSession");
+
+export const InviteUserBody = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z0-9][a-z0-9._-]*$/i)
+      .openapi({ example: "alice", description: "The username the account gets" }),
+    email: z.string().email().max(320).openapi({
+      example: "alice@acme.example",
+      description:
+        "The address the person signs in with to claim the account (through a provider in PACKR_LINK_TRUSTED_PROVIDERS)",
+    }),
+  })
+  .strict()
+  .openapi("InviteUser");
+
+export const InvitedUser = z
+  .object({
+    user: User,
+    signInUrl: z.string().url().openapi({ description: "Where the person signs in to claim it" }),
+  })
+  .openapi("InvitedUser");
 
 export const PasswordSessionBody = z
   .object({

@@ -102,6 +102,7 @@ export async function createRuntime(
       deviceIntervalSeconds: config.deviceIntervalSeconds,
       deviceCodeTtlSeconds: config.deviceCodeTtlSeconds,
       tokenTtl: config.tokenTtl,
+      signup: config.signup,
     },
     scopedDefaultAccess: config.scopedDefaultAccess,
   };

@@ -1,5 +1,10 @@
 import { serve } from "@hono/node-server";
-import { ensureAdminUser, loadConfig, writeAdminPasswordFile } from "@packr/core";
+import {
+  describeSignupPolicy,
+  ensureAdminUser,
+  loadConfig,
+  writeAdminPasswordFile,
+} from "@packr/core";
 import { createApp } from "./app.ts";
 import { serveOwnClients } from "./own-clients.ts";
 import { createRuntime } from "./runtime.ts";
@@ -39,6 +44,8 @@ async function main(): Promise<void> {
     const lines = [
       `Packr registry listening on ${url} (${config.databaseUrl ? "PostgreSQL" : `embedded, data in ${config.dataDir}`})`,
     ];
+    // Who may get an account, on every start: an operator sees at once what a stranger can do.
+    lines.push(describeSignupPolicy(config.signup, config.adminEmail));
     if (admin) {
       lines.push(
         !admin.generated

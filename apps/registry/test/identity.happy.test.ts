@@ -10,7 +10,11 @@ let reg: TestRegistry;
 let internal: Record<string, string>;
 
 beforeAll(async () => {
-  reg = await createTestRegistry({ PACKR_DASHBOARD_URL: "http://dash.test" });
+  reg = await createTestRegistry({
+    PACKR_DASHBOARD_URL: "http://dash.test",
+    // These tests sign new people up through providers; signup.test.ts tests the policies.
+    PACKR_SIGNUP: "open",
+  });
   internal = { authorization: `Bearer ${reg.runtime.secrets.internalApi}` };
 });
 afterAll(async () => reg.close());

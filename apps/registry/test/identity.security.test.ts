@@ -27,7 +27,11 @@ async function signIn(subject: string, name: string) {
 
 beforeAll(async () => {
   // Requests arrive from a trusted proxy on loopback, which names the client in X-Forwarded-For.
-  reg = await createTestRegistry({ PACKR_TRUSTED_PROXIES: "127.0.0.1" });
+  reg = await createTestRegistry({
+    PACKR_TRUSTED_PROXIES: "127.0.0.1",
+    // These tests sign new people up through providers; signup.test.ts tests the policies.
+    PACKR_SIGNUP: "open",
+  });
   reg.app = fromPeer(reg.app, "127.0.0.1");
   internal = { authorization: `Bearer ${reg.runtime.secrets.internalApi}` };
   alice = await signIn("a-1", "alice");
@@ -495,6 +499,7 @@ describe.runIf(process.env.DATABASE_URL)("revocation across registry instances",
       JWT_SECRET: "shared-jwt-secret-for-two-instances",
       INTERNAL_API_SECRET: "shared-internal-secret",
       SESSION_SECRET: "shared-session-secret",
+      PACKR_SIGNUP: "open",
     };
     const a = await createTestRegistry(env);
     const b = await createTestRegistry(env);

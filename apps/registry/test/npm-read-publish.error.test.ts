@@ -169,10 +169,11 @@ describe("npm protocol: bad input gets a clear 4xx", () => {
     const couch = { name: "nobody", password: "some-password" };
     const signup = await expectError(
       await client(reg.app).put("/-/user/org.couchdb.user:nobody", couch),
-      401,
-      "UNAUTHORIZED",
+      403,
+      "FORBIDDEN",
     );
-    expect(signup.error).toMatch(/does not allow sign-up/);
+    // Sign-up is closed by default: the sentence says so and whom to ask.
+    expect(signup.error).toMatch(/invitation only \(PACKR_SIGNUP=closed\)/);
     await expectError(
       await client(reg.app).put("/-/user/org.couchdb.user:other", couch),
       400,

@@ -13,7 +13,8 @@ let internal: Record<string, string>;
 const PATH = "/api/v1/admin/sessions/password";
 
 beforeAll(async () => {
-  reg = await createTestRegistry();
+  // An OAuth-only account is made by signing up through a provider.
+  reg = await createTestRegistry({ PACKR_SIGNUP: "open" });
   internal = { authorization: `Bearer ${reg.runtime.secrets.internalApi}` };
 });
 afterAll(async () => reg.close());

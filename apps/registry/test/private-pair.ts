@@ -6,6 +6,8 @@ import { createUplinkPair, type UplinkPair } from "./uplink-fixture.ts";
 export const PRIVATE = {
   PACKR_READ_REQUIRES_AUTH: "true",
   PACKR_DASHBOARD_URL: "http://dash.test",
+  // The dashboard test signs a new person up through a provider.
+  PACKR_SIGNUP: "open",
 };
 
 /** A local package's tarball in these suites (what a reader of it gets back). */

@@ -15,7 +15,8 @@ describe("POST /api/v1/admin/tokens with an expiry (default range 5m..90d)", () 
   let reg: TestRegistry;
   let login: string;
   beforeAll(async () => {
-    reg = await createTestRegistry();
+    // A person signs up through a provider to hold a session in one test.
+    reg = await createTestRegistry({ PACKR_SIGNUP: "open" });
     login = await reg.login("admin", "admin-password-1");
   });
   afterAll(async () => reg.close());

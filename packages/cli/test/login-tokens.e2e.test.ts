@@ -36,6 +36,8 @@ beforeAll(async () => {
       INTERNAL_API_SECRET: INTERNAL,
       PACKR_DEVICE_INTERVAL_SECONDS: "1",
       PACKR_DASHBOARD_URL: "http://127.0.0.1:1/dashboard",
+      // People sign up through providers here; signup.test.ts tests the policies.
+      PACKR_SIGNUP: "open",
     },
   });
   admin = await loginToken(registry.url, "admin", registry.adminPassword);

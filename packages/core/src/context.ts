@@ -12,6 +12,7 @@ import type { TokenTtlRange } from "./tokens/token-expiry.ts";
 import type { TokenService } from "./tokens/token-service.ts";
 import type { DocumentRewriter } from "./uplink/rewrite-document.ts";
 import type { Uplink } from "./uplink/uplink.ts";
+import type { SignupPolicy } from "./users/signup-policy.ts";
 
 /** Settings of the sign-in flows and tokens, from config. */
 export type IdentitySettings = {
@@ -23,6 +24,8 @@ export type IdentitySettings = {
   deviceCodeTtlSeconds: number;
   /** The expiries a new token may ask for (PACKR_TOKEN_MIN_TTL to PACKR_TOKEN_MAX_TTL), in ms. */
   tokenTtl: TokenTtlRange;
+  /** Who may create an account, and whose verified email links accounts (PACKR_SIGNUP…). */
+  signup: SignupPolicy;
 };
 
 /** Infrastructure a verb may use, wired once per process (see apps/registry/src/deps.ts). */

@@ -242,6 +242,7 @@ export type {
 export { Uplink } from "./uplink/uplink.ts";
 export { couchLogin } from "./users/couch-login.ts";
 export { ensureAdminUser, writeAdminPasswordFile } from "./users/ensure-admin.ts";
+export { type InvitedUser, InviteUserInput, inviteUser } from "./users/invite-user.ts";
 export {
   createUser,
   findUserByName,
@@ -252,3 +253,15 @@ export {
   whoami,
 } from "./users/login.ts";
 export { logout } from "./users/logout.ts";
+export {
+  assertMaySignUp,
+  DEFAULT_LINK_TRUSTED_PROVIDERS,
+  describeSignupPolicy,
+  isLinkTrusted,
+  OPEN_SIGNUP,
+  SIGNUP_MODES,
+  type SignInProvider,
+  type SignupCandidate,
+  type SignupMode,
+  type SignupPolicy,
+} from "./users/signup-policy.ts";

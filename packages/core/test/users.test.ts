@@ -88,7 +88,7 @@ describe.each(testDrivers())("users on %s", (driver) => {
     const body = { name: "carol", password: "carol-password" };
     const conflict = await couchLogin({
       ctx,
-      input: { urlName: "carol", body, rev: undefined, basic: undefined, allowSignup: false },
+      input: { urlName: "carol", body, rev: undefined, basic: undefined },
     }).catch((e: PackrError) => e);
     expect(conflict).toBeInstanceOf(PackrError);
     expect((conflict as PackrError).status).toBe(409);
@@ -100,13 +100,12 @@ describe.each(testDrivers())("users on %s", (driver) => {
         body,
         rev: doc._rev,
         basic: { name: "carol", password: "carol-password" },
-        allowSignup: false,
       },
     });
     expect(ok.username).toBe("carol");
     const stale = await couchLogin({
       ctx,
-      input: { urlName: "carol", body, rev: "1-stale", basic: undefined, allowSignup: false },
+      input: { urlName: "carol", body, rev: "1-stale", basic: undefined },
     }).catch((e: PackrError) => e.code);
     expect(stale).toBe("CONFLICT");
     const signup = await couchLogin({
@@ -116,7 +115,6 @@ describe.each(testDrivers())("users on %s", (driver) => {
         body: { name: "dave", password: "dave-password" },
         rev: undefined,
         basic: undefined,
-        allowSignup: true,
       },
     });
     expect(signup.username).toBe("dave");

@@ -1,4 +1,5 @@
 import {
+  type Config,
   type DashboardConfig,
   loadConfig,
   loadDashboardConfig,
@@ -12,6 +13,11 @@ export type DashboardSettings = DashboardConfig & {
   secureCookies: boolean;
   /** PACKR_TOKEN_MIN_TTL..PACKR_TOKEN_MAX_TTL (ms): the expiries the token form offers. */
   tokenTtl: { minMs: number; maxMs: number };
+  /**
+   * The registry's sign-up policy (the same PACKR_SIGNUP_* settings): a provider asks for group
+   * memberships or claims only when an allow-list needs them (GitHub's read:org, GitLab's openid).
+   */
+  signup: Config["signup"];
 };
 
 let settings: Promise<DashboardSettings> | undefined;
@@ -32,6 +38,7 @@ export function getSettings(): Promise<DashboardSettings> {
       sessionSecret: secrets.session,
       secureCookies: dashboard.dashboardUrl.startsWith("https:"),
       tokenTtl: registryConfig.tokenTtl,
+      signup: registryConfig.signup,
     };
   })();
   return settings;

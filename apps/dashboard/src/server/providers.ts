@@ -11,6 +11,10 @@ export type Identity = {
   emailVerified: boolean;
   name: string | null;
   username?: string;
+  /** GitHub organizations / GitLab groups (full paths), when an allow-list names some. */
+  groups?: string[];
+  /** The generic OIDC provider's claims that PACKR_SIGNUP_OIDC_CLAIMS names. */
+  claims?: Record<string, unknown>;
 };
 
 export type ProviderInfo = { id: ProviderId; label: string };
@@ -101,6 +105,8 @@ async function oidcIdentity(
   provider: ProviderId,
   config: oidc.Configuration,
   tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  /** Claims the sign-up allow-list asks about, passed on as the provider asserted them. */
+  claimNames: readonly string[] = [],
 ): Promise<Identity> {
   const claims = tokens.claims();
   if (!claims) throw new Error("the provider returned no ID token");
@@ -109,6 +115,9 @@ async function oidcIdentity(
     info = { ...info, ...(await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)) };
   }
   const username = str(info.preferred_username) ?? str(info.nickname);
+  const asked = Object.fromEntries(
+    claimNames.filter((n) => info[n] !== undefined).map((n) => [n, info[n]]),
+  );
   return {
     provider,
     subject: claims.sub,
@@ -116,7 +125,29 @@ async function oidcIdentity(
     emailVerified: info.email_verified === true,
     name: str(info.name),
     ...(username ? { username } : {}),
+    ...(claimNames.length > 0 ? { claims: asked } : {}),
   };
+}
+
+/**
+ * The organizations a GitHub user is an active member of (needs `read:org`; an organization that
+ * restricts OAuth apps shows up only once it has approved this one). At most 300.
+ */
+async function githubOrgs(apiUrl: string, accessToken: string): Promise<string[]> {
+  const orgs: string[] = [];
+  for (let page = 1; page <= 3; page++) {
+    const batch = (await getJson(
+      `${apiUrl}/user/memberships/orgs?state=active&per_page=100&page=${page}`,
+      accessToken,
+    )) as { organization?: { login?: unknown } }[];
+    if (!Array.isArray(batch)) break;
+    for (const m of batch) {
+      const login = str(m.organization?.login);
+      if (login) orgs.push(login);
+    }
+    if (batch.length < 100) break;
+  }
+  return orgs;
 }
 
 const built = new WeakMap<DashboardSettings, OAuthProvider[]>();
@@ -133,12 +164,17 @@ export function oauthProviders(s: DashboardSettings): OAuthProvider[] {
 
 function buildProviders(s: DashboardSettings): OAuthProvider[] {
   const list: OAuthProvider[] = [];
+  // Memberships are asked for only when an allow-list needs them: no broader scope than that.
+  const wantsGithubOrgs = s.signup.mode === "allowlist" && s.signup.githubOrgs.length > 0;
+  const wantsGitlabGroups = s.signup.mode === "allowlist" && s.signup.gitlabGroups.length > 0;
+  const oidcClaimNames =
+    s.signup.mode === "allowlist" ? [...new Set(s.signup.oidcClaims.map((r) => r.claim))] : [];
   if (s.github) {
     const gh = s.github;
     list.push({
       id: "github",
       label: "GitHub",
-      scope: "read:user user:email",
+      scope: wantsGithubOrgs ? "read:user user:email read:org" : "read:user user:email",
       isOidc: false,
       configuration: manual(
         gh.url,
@@ -168,6 +204,7 @@ function buildProviders(s: DashboardSettings): OAuthProvider[] {
           emailVerified: primary?.verified === true,
           name: str(user.name) ?? login,
           ...(login ? { username: login } : {}),
+          ...(wantsGithubOrgs ? { groups: await githubOrgs(gh.apiUrl, tokens.access_token) } : {}),
         };
       },
     });
@@ -189,7 +226,8 @@ function buildProviders(s: DashboardSettings): OAuthProvider[] {
     list.push({
       id: "gitlab",
       label: "GitLab",
-      scope: "read_user",
+      // `openid` only for the groups claim of GitLab's userinfo (read_api would be far broader).
+      scope: wantsGitlabGroups ? "read_user openid" : "read_user",
       isOidc: false,
       configuration: manual(
         gl.url,
@@ -205,6 +243,15 @@ function buildProviders(s: DashboardSettings): OAuthProvider[] {
           unknown
         >;
         const username = str(user.username);
+        let groups: string[] | undefined;
+        if (wantsGitlabGroups) {
+          const info = (await getJson(`${gl.url}/oauth/userinfo`, tokens.access_token)) as {
+            groups?: unknown;
+          };
+          groups = Array.isArray(info.groups)
+            ? info.groups.filter((g): g is string => typeof g === "string")
+            : [];
+        }
         return {
           provider: "gitlab",
           subject: String(user.id),
@@ -213,6 +260,7 @@ function buildProviders(s: DashboardSettings): OAuthProvider[] {
           emailVerified: str(user.confirmed_at) !== null,
           name: str(user.name) ?? username,
           ...(username ? { username } : {}),
+          ...(groups ? { groups } : {}),
         };
       },
     });
@@ -223,10 +271,11 @@ function buildProviders(s: DashboardSettings): OAuthProvider[] {
     list.push({
       id: "oidc",
       label: o.name,
-      scope: "openid email profile",
+      scope: o.scope,
       isOidc: true,
       configuration,
-      identify: async (tokens) => oidcIdentity("oidc", await configuration(), tokens),
+      identify: async (tokens) =>
+        oidcIdentity("oidc", await configuration(), tokens, oidcClaimNames),
     });
   }
   if (s.forgeAuth) {

@@ -64,11 +64,34 @@ export type SignInFailure =
   | "access_denied"
   | "provider_error"
   | "invalid_link"
-  | "registry_refused";
+  | "registry_refused"
+  | "signup_refused";
 
 export type SignInResult =
   | { ok: true; session: string; expiresAt: string; user: AdminUser; next: string }
-  | { ok: false; reason: SignInFailure };
+  | {
+      ok: false;
+      reason: SignInFailure;
+      /** The registry's own sentence (who to ask, which setting), sealed for the error page. */
+      detail?: string;
+    };
+
+const DETAIL_TTL_MS = 10 * 60 * 1000;
+
+/**
+ * The registry's refusal travels to the error page sealed (HMAC with the session secret), so the
+ * page shows only sentences the registry wrote, never text someone put in a link.
+ */
+export function sealDetail(s: DashboardSettings, message: string): string {
+  return seal(s.sessionSecret, "sign-in-detail", {
+    message: message.slice(0, 1000),
+    exp: Date.now() + DETAIL_TTL_MS,
+  });
+}
+
+export function unsealDetail(s: DashboardSettings, value: string | undefined): string | null {
+  return unseal<{ message: string }>(s.sessionSecret, "sign-in-detail", value)?.message ?? null;
+}
 
 /** Finish a provider's callback: check state, PKCE and nonce, read the person, open a session. */
 export async function finishOAuth(
@@ -100,15 +123,23 @@ export async function finishOAuth(
     console.error(`sign-in with ${provider.id} failed:`, err instanceof Error ? err.message : err);
     return { ok: false, reason: "provider_error" };
   }
-  return openSession(identity, flow.next);
+  return openSession(s, identity, flow.next);
 }
 
-async function openSession(identity: Identity, next: string): Promise<SignInResult> {
+async function openSession(
+  s: DashboardSettings,
+  identity: Identity,
+  next: string,
+): Promise<SignInResult> {
   const created = await callRegistry<{ session: string; expiresAt: string; user: AdminUser }>(
     "/api/v1/admin/sessions",
     { method: "POST", body: identity },
   );
   if (!created.ok) {
+    // The sign-up policy said no: a sentence for the person, not an incident.
+    if (created.status === 403 && created.code === "FORBIDDEN") {
+      return { ok: false, reason: "signup_refused", detail: sealDetail(s, created.message) };
+    }
     console.error(`the registry refused a session: ${created.status} ${created.message}`);
     return { ok: false, reason: "registry_refused" };
   }
@@ -143,6 +174,7 @@ export async function finishMagicLink(
   if (!link || usedLinks.has(link.jti)) return { ok: false, reason: "invalid_link" };
   usedLinks.set(link.jti, link.exp);
   return openSession(
+    s,
     {
       provider: "email",
       subject: link.email,

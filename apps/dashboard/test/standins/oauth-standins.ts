@@ -16,6 +16,8 @@ export type StandinPerson = {
   name: string;
   email: string;
   emailVerified: boolean;
+  /** GitHub organizations or GitLab group paths the person belongs to. */
+  groups?: string[];
 };
 
 type Grant = {
@@ -169,6 +171,21 @@ export async function startOAuthStandins(): Promise<OAuthStandins> {
             { email: "old@example.test", primary: false, verified: true },
             { email: p.email, primary: true, verified: p.emailVerified },
           ]);
+        }
+        case "GET /github-api/user/memberships/orgs": {
+          if (!bearer(req, "github")) return json(res, 401, { message: "Bad credentials" });
+          const page = Number(url.searchParams.get("page") ?? "1");
+          const orgs = page === 1 ? (people.github.groups ?? []) : [];
+          return json(
+            res,
+            200,
+            orgs.map((login) => ({ state: "active", role: "member", organization: { login } })),
+          );
+        }
+        case "GET /gitlab/oauth/userinfo": {
+          if (!bearer(req, "gitlab")) return json(res, 401, { message: "401 Unauthorized" });
+          const p = people.gitlab;
+          return json(res, 200, { sub: String(p.id), groups: p.groups ?? [] });
         }
         case "GET /gitlab/oauth/authorize":
           return authorize("gitlab", url, res);

@@ -1,7 +1,8 @@
 /**
  * A real OpenID Connect provider on loopback (`oidc-provider`, the certified implementation) with
  * its development login and consent pages: any login name signs in as that account, and
- * "[ Cancel ]" aborts with `access_denied`, as a person declining consent would.
+ * "[ Cancel ]" aborts with `access_denied`, as a person declining consent would. A `groups` scope
+ * yields the `groups` claim: `["dev", "platform"]` for logins starting with `plat-`, else `["dev"]`.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -39,6 +40,8 @@ export async function startOidcProvider(dashboardUrl: string): Promise<OidcServe
       openid: ["sub"],
       email: ["email", "email_verified"],
       profile: ["name", "preferred_username"],
+      // Asked for only where a test sets OIDC_SCOPES (the sign-up allow-list by claim).
+      groups: ["groups"],
     },
     findAccount: (_ctx, id) => ({
       accountId: id,
@@ -48,6 +51,8 @@ export async function startOidcProvider(dashboardUrl: string): Promise<OidcServe
         email_verified: true,
         name: `OIDC ${id}`,
         preferred_username: id,
+        // `plat-<name>` logins are in the platform group.
+        groups: id.startsWith("plat-") ? ["dev", "platform"] : ["dev"],
       }),
     }),
     cookies: { keys: ["oidc-test-cookie-key-0123456789"] },

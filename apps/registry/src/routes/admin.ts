@@ -7,6 +7,7 @@ import {
   decideDeviceCode,
   describeDeviceCode,
   endSession,
+  inviteUser,
   listTokens,
   PackrError,
   revokeToken,
@@ -20,6 +21,8 @@ import {
   DeviceDecision,
   DeviceDecisionBody,
   errorResponses,
+  InvitedUser,
+  InviteUserBody,
   MagicLinkRequestBody,
   Me,
   PasswordSessionBody,
@@ -132,6 +135,20 @@ const revokeTokenRoute = createRoute({
   security,
   request: { params: z.object({ id: z.string().min(1).max(100) }) },
   responses: { 204: { description: "Revoked" }, ...errorResponses(401, 404) },
+});
+
+const inviteUserRoute = createRoute({
+  method: "post",
+  path: "/api/v1/admin/users",
+  tags,
+  summary:
+    "Invite a person (platform admins): an account they claim by signing in with this email through a provider trusted for linking",
+  security,
+  request: { body: { ...json(InviteUserBody), required: true } },
+  responses: {
+    201: { description: "The account, waiting to be claimed", ...json(InvitedUser) },
+    ...errorResponses(400, 401, 403, 409),
+  },
 });
 
 const deviceLookupRoute = createRoute({
@@ -253,6 +270,16 @@ admin
   .openapi(revokeTokenRoute, async (c) => {
     await revokeToken({ ctx: c.get("ctx"), input: { id: c.req.valid("param").id } });
     return c.body(null, 204);
+  })
+  .openapi(inviteUserRoute, async (c) => {
+    const u = await inviteUser({ ctx: c.get("ctx"), input: c.req.valid("json") });
+    return c.json(
+      {
+        user: { id: u.id, name: u.name, email: u.email, isAdmin: u.isAdmin },
+        signInUrl: u.signInUrl,
+      },
+      201,
+    );
   })
   .openapi(deviceLookupRoute, async (c) => {
     const v = await describeDeviceCode({

@@ -31,7 +31,6 @@ async function couchPut(c: import("hono").Context<AppEnv>, rev: string | undefin
       body: await readJson(c),
       rev,
       basic: parseBasic(c.req.header("authorization")),
-      allowSignup: c.get("runtime").config.allowSignup,
     },
   });
   return c.json(

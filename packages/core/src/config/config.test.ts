@@ -68,6 +68,65 @@ describe("loadConfig", () => {
   });
 });
 
+describe("PACKR_SIGNUP", () => {
+  it("is closed by default, never open, and does not allow-list PACKR_ADMIN_EMAIL's domain", () => {
+    expect(loadConfig({}).signup).toMatchObject({ mode: "closed", modeSource: "default" });
+    expect(loadConfig({ PACKR_ADMIN_EMAIL: "me@gmail.com" }).signup).toMatchObject({
+      mode: "closed",
+      emailDomains: [],
+    });
+  });
+
+  it("becomes an allow-list when one is set, and parses every list", () => {
+    const s = loadConfig({
+      PACKR_SIGNUP_EMAIL_DOMAINS: "Acme.test, acme.de",
+      PACKR_SIGNUP_GITHUB_ORGS: "Acme-Corp",
+      PACKR_SIGNUP_GITLAB_GROUPS: "acme/Platform acme/release",
+      PACKR_SIGNUP_OIDC_CLAIMS: "groups:platform, https://acme.test/roles:release",
+    }).signup;
+    expect(s).toMatchObject({
+      mode: "allowlist",
+      modeSource: "allow-lists set",
+      emailDomains: ["acme.test", "acme.de"],
+      githubOrgs: ["acme-corp"],
+      gitlabGroups: ["acme/platform", "acme/release"],
+      oidcClaims: [
+        { claim: "groups", value: "platform" },
+        { claim: "https://acme.test/roles", value: "release" },
+      ],
+      linkTrustedProviders: ["github", "google", "email"],
+    });
+  });
+
+  it("takes PACKR_SIGNUP, and PACKR_ALLOW_SIGNUP=true as the old spelling of open", () => {
+    expect(loadConfig({ PACKR_SIGNUP: "open" }).signup.mode).toBe("open");
+    expect(loadConfig({ PACKR_ALLOW_SIGNUP: "true" }).signup).toMatchObject({
+      mode: "open",
+      modeSource: "PACKR_ALLOW_SIGNUP",
+    });
+    expect(
+      loadConfig({ PACKR_SIGNUP: "closed", PACKR_SIGNUP_EMAIL_DOMAINS: "acme.test" }).signup.mode,
+    ).toBe("closed");
+    expect(loadConfig({ PACKR_LINK_TRUSTED_PROVIDERS: "github, gitlab" }).signup).toMatchObject({
+      linkTrustedProviders: ["github", "gitlab"],
+    });
+    expect(loadConfig({ PACKR_LINK_TRUSTED_PROVIDERS: "" }).signup.linkTrustedProviders).toEqual(
+      [],
+    );
+  });
+
+  it("refuses contradictions and malformed entries", () => {
+    expect(() => loadConfig({ PACKR_SIGNUP: "allowlist" })).toThrow(/needs at least one of/);
+    expect(() => loadConfig({ PACKR_SIGNUP: "closed", PACKR_ALLOW_SIGNUP: "true" })).toThrow(
+      /PACKR_ALLOW_SIGNUP=true means PACKR_SIGNUP=open/,
+    );
+    expect(() => loadConfig({ PACKR_SIGNUP: "anyone" })).toThrow(/PACKR_SIGNUP/);
+    expect(() => loadConfig({ PACKR_SIGNUP_EMAIL_DOMAINS: "@acme.test" })).toThrow(/a domain/);
+    expect(() => loadConfig({ PACKR_SIGNUP_OIDC_CLAIMS: "groups" })).toThrow(/claim:value/);
+    expect(() => loadConfig({ PACKR_LINK_TRUSTED_PROVIDERS: "github,myspace" })).toThrow(/myspace/);
+  });
+});
+
 describe("PACKR_SCOPED_DEFAULT_ACCESS", () => {
   it("defaults to restricted, as on npmjs", () => {
     expect(loadConfig({}).scopedDefaultAccess).toBe("restricted");

@@ -1,6 +1,14 @@
 import path from "node:path";
 import { z } from "zod";
 import { LOOPBACK_PROXIES, parseProxyEntry } from "../auth/client-address.ts";
+import {
+  DEFAULT_LINK_TRUSTED_PROVIDERS,
+  type OidcClaimRule,
+  parseOidcClaimRule,
+  SIGN_IN_PROVIDERS,
+  type SignInProvider,
+  type SignupPolicy,
+} from "../users/signup-policy.ts";
 import { parseDuration } from "./duration.ts";
 
 const flag = z
@@ -92,6 +100,67 @@ const scopeList = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** A comma (or space) list of lower-case entries, each checked by `valid`. */
+const lowerList = (valid: RegExp, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const entries = (v ?? "")
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((s) => s.toLowerCase());
+      for (const e of entries) {
+        if (!valid.test(e) || e.length > 255) {
+          ctx.addIssue({ code: "custom", message: `"${e.slice(0, 60)}" is not ${what}` });
+          return z.NEVER;
+        }
+      }
+      return [...new Set(entries)];
+    });
+
+/** `groups:platform, https://acme.test/roles:release` → claim/value rules (split at the last `:`). */
+const claimRules = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const rules: OidcClaimRule[] = [];
+    for (const e of (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const rule = parseOidcClaimRule(e);
+      if (!rule) {
+        ctx.addIssue({ code: "custom", message: `"${e.slice(0, 60)}" is not claim:value` });
+        return z.NEVER;
+      }
+      rules.push(rule);
+    }
+    return rules;
+  });
+
+/** Unset: the providers that really verify email. Otherwise a comma list of sign-in providers. */
+const providerList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined) return [...DEFAULT_LINK_TRUSTED_PROVIDERS];
+    const entries = v
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((s) => s.toLowerCase());
+    for (const e of entries) {
+      if (!(SIGN_IN_PROVIDERS as readonly string[]).includes(e)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${e.slice(0, 60)}" is not one of ${SIGN_IN_PROVIDERS.join(", ")}`,
+        });
+        return z.NEVER;
+      }
+    }
+    return [...new Set(entries)] as SignInProvider[];
+  });
+
 /** `10.0.0.1, 10.1.0.0/16 fd00::/8` → the entries, each an IP address or CIDR block. */
 const proxyList = z
   .string()
@@ -149,7 +218,21 @@ const EnvSchema = z.object({
   PACKR_DATA_DIR: z.string().default("./data"),
   PACKR_REGION: z.string().default("local"),
   PACKR_ADMIN_PASSWORD: optionalString,
+  /** Deprecated alias: `true` is PACKR_SIGNUP=open. */
   PACKR_ALLOW_SIGNUP: flag,
+  /** Who may create an account: see users/signup-policy.ts and signupPolicy below. */
+  PACKR_SIGNUP: optionalString.pipe(z.enum(["allowlist", "closed", "open"]).optional()),
+  PACKR_SIGNUP_EMAIL_DOMAINS: lowerList(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/,
+    "a domain",
+  ),
+  PACKR_SIGNUP_GITHUB_ORGS: lowerList(/^[a-z0-9][a-z0-9-]*$/, "a GitHub organization login"),
+  PACKR_SIGNUP_GITLAB_GROUPS: lowerList(
+    /^[a-z0-9_.][a-z0-9_.-]*(\/[a-z0-9_.][a-z0-9_.-]*)*$/,
+    "a GitLab group path",
+  ),
+  PACKR_SIGNUP_OIDC_CLAIMS: claimRules,
+  PACKR_LINK_TRUSTED_PROVIDERS: providerList,
   PACKR_MAX_BODY_SIZE: bytes(200 * 1024 ** 2),
   PACKR_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   PACKR_DASHBOARD_URL: optionalString.pipe(z.url().optional()),
@@ -265,7 +348,8 @@ export type Config = {
   dataDir: string;
   region: string;
   adminPassword: string | undefined;
-  allowSignup: boolean;
+  /** Who may create an account and whose email links accounts (PACKR_SIGNUP and its lists). */
+  signup: SignupPolicy;
   maxBodySize: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** The dashboard's base URL (device-flow verification page), without a trailing slash. */
@@ -323,6 +407,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "Invalid configuration:\n  PACKR_TOKEN_MIN_TTL: must be at least 1s and no longer than PACKR_TOKEN_MAX_TTL",
     );
   }
+  const signup = signupPolicy(e);
   const secrets: Config["secrets"] = {};
   if (e.JWT_SECRET) secrets.jwt = e.JWT_SECRET;
   if (e.SESSION_SECRET) secrets.session = e.SESSION_SECRET;
@@ -339,7 +424,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: path.resolve(e.PACKR_DATA_DIR),
     region: e.PACKR_REGION,
     adminPassword: e.PACKR_ADMIN_PASSWORD,
-    allowSignup: e.PACKR_ALLOW_SIGNUP,
+    signup,
     maxBodySize: e.PACKR_MAX_BODY_SIZE,
     logLevel: e.PACKR_LOG_LEVEL,
     dashboardUrl: (e.PACKR_DASHBOARD_URL ?? localUrl(e.HOST, e.PACKR_DASHBOARD_PORT)).replace(
@@ -391,6 +476,39 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 /**
+ * The sign-up mode: PACKR_SIGNUP when set (PACKR_ALLOW_SIGNUP=true is its old spelling of
+ * `open`); unset, `allowlist` when an allow-list is set, else `closed`. Closed is the default
+ * rather than an allow-list of PACKR_ADMIN_EMAIL's domain, because that address is often at a
+ * public mail provider, whose domain would admit the whole internet.
+ */
+function signupPolicy(e: z.infer<typeof EnvSchema>): SignupPolicy {
+  const lists = {
+    emailDomains: e.PACKR_SIGNUP_EMAIL_DOMAINS,
+    githubOrgs: e.PACKR_SIGNUP_GITHUB_ORGS,
+    gitlabGroups: e.PACKR_SIGNUP_GITLAB_GROUPS,
+    oidcClaims: e.PACKR_SIGNUP_OIDC_CLAIMS,
+    linkTrustedProviders: e.PACKR_LINK_TRUSTED_PROVIDERS,
+  };
+  const anyList =
+    lists.emailDomains.length + lists.githubOrgs.length + lists.gitlabGroups.length > 0 ||
+    lists.oidcClaims.length > 0;
+  if (e.PACKR_SIGNUP && e.PACKR_ALLOW_SIGNUP && e.PACKR_SIGNUP !== "open") {
+    throw new Error(
+      `Invalid configuration:\n  PACKR_ALLOW_SIGNUP=true means PACKR_SIGNUP=open, but PACKR_SIGNUP=${e.PACKR_SIGNUP}: remove PACKR_ALLOW_SIGNUP`,
+    );
+  }
+  if (e.PACKR_SIGNUP === "allowlist" && !anyList) {
+    throw new Error(
+      "Invalid configuration:\n  PACKR_SIGNUP=allowlist needs at least one of PACKR_SIGNUP_EMAIL_DOMAINS, PACKR_SIGNUP_GITHUB_ORGS, PACKR_SIGNUP_GITLAB_GROUPS, PACKR_SIGNUP_OIDC_CLAIMS (or use PACKR_SIGNUP=closed and invite people)",
+    );
+  }
+  if (e.PACKR_SIGNUP) return { mode: e.PACKR_SIGNUP, modeSource: "PACKR_SIGNUP", ...lists };
+  if (e.PACKR_ALLOW_SIGNUP) return { mode: "open", modeSource: "PACKR_ALLOW_SIGNUP", ...lists };
+  if (anyList) return { mode: "allowlist", modeSource: "allow-lists set", ...lists };
+  return { mode: "closed", modeSource: "default", ...lists };
+}
+
+/**
  * The dashboard's settings (apps/dashboard reads them once at start, beside `loadConfig` for the
  * data dir and secrets). A sign-in provider is enabled when its client id (or, for email, its
  * SMTP URL) is set; the endpoint URLs default to the real services and exist so tests can point
@@ -417,6 +535,8 @@ const DashboardEnvSchema = z.object({
   OIDC_CLIENT_ID: optionalString,
   OIDC_CLIENT_SECRET: optionalString,
   OIDC_NAME: z.string().default("Single sign-on"),
+  /** Scopes asked of the generic OIDC provider; add the one that yields a claim PACKR_SIGNUP_OIDC_CLAIMS names (e.g. `groups`). */
+  OIDC_SCOPES: z.string().default("openid email profile"),
   FORGE_AUTH_AUTHORIZE_URL: optionalString.pipe(z.url().optional()),
   FORGE_AUTH_TOKEN_URL: optionalString.pipe(z.url().optional()),
   FORGE_AUTH_USERINFO_URL: optionalString.pipe(z.url().optional()),
@@ -448,7 +568,7 @@ export type DashboardConfig = {
   github: (OAuthClientConfig & { url: string; apiUrl: string }) | undefined;
   google: (OAuthClientConfig & { issuer: string }) | undefined;
   gitlab: (OAuthClientConfig & { url: string }) | undefined;
-  oidc: (OAuthClientConfig & { issuer: string; name: string }) | undefined;
+  oidc: (OAuthClientConfig & { issuer: string; name: string; scope: string }) | undefined;
   forgeAuth:
     | (OAuthClientConfig & {
         authorizeUrl: string;
@@ -503,6 +623,9 @@ export function loadDashboardConfig(env: Record<string, string | undefined>): Da
             clientId: e.OIDC_CLIENT_ID,
             clientSecret: e.OIDC_CLIENT_SECRET,
             name: e.OIDC_NAME,
+            scope: e.OIDC_SCOPES.split(/[\s,]+/)
+              .filter(Boolean)
+              .join(" "),
           }
         : undefined,
     forgeAuth:

@@ -6,17 +6,11 @@ import { oauthAccounts, sessions, users } from "../db/schema/index.ts";
 import { describeIssues, PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { checkPassword } from "../users/login.ts";
+import { assertMaySignUp, isLinkTrusted, SIGN_IN_PROVIDERS } from "../users/signup-policy.ts";
+
+export { SIGN_IN_PROVIDERS };
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
-
-export const SIGN_IN_PROVIDERS = [
-  "github",
-  "google",
-  "gitlab",
-  "oidc",
-  "forge-auth",
-  "email",
-] as const;
 
 export const CreateSessionInput = z.object({
   provider: z.enum(SIGN_IN_PROVIDERS),
@@ -26,6 +20,13 @@ export const CreateSessionInput = z.object({
   name: z.string().max(200).nullable(),
   username: z.string().max(64).optional(),
   userAgent: z.string().max(500).optional(),
+  /**
+   * Memberships the provider asserted, for PACKR_SIGNUP_GITHUB_ORGS / PACKR_SIGNUP_GITLAB_GROUPS:
+   * GitHub organization logins (github) or GitLab group full paths (gitlab).
+   */
+  groups: z.array(z.string().min(1).max(255)).max(1000).optional(),
+  /** The generic OIDC provider's claims (ID token and userinfo), for PACKR_SIGNUP_OIDC_CLAIMS. */
+  claims: z.record(z.string().max(255), z.unknown()).optional(),
 });
 export type CreateSessionInput = z.input<typeof CreateSessionInput>;
 
@@ -33,9 +34,11 @@ export type SessionUser = { id: string; name: string; email: string | null; isAd
 
 /**
  * Sign a person in after the dashboard has verified them with a provider (identity contract):
- * the account linked to `(provider, subject)`; else the user with the same email, but only when
- * the provider verified that address; else a new user, named from `username` or the email's local
- * part and made unique. Returns the signed `packr_session` value. Only internal callers (the
+ * the account linked to `(provider, subject)`; else the account whose *verified* email is this
+ * one, but only when the provider verified the address and is trusted for linking
+ * (PACKR_LINK_TRUSTED_PROVIDERS; this is also how an invitation is claimed); else a new user, if
+ * the sign-up policy admits the person (403 otherwise), named from `username` or the email's
+ * local part and made unique. Returns the signed `packr_session` value. Only internal callers (the
  * dashboard server, authenticated with INTERNAL_API_SECRET) reach this: `system` actors.
  */
 export async function createSession(args: {
@@ -152,24 +155,47 @@ async function findOrLinkUser(
     .limit(1);
   if (linked) return { user: linked.user, created: false };
 
+  const policy = ctx.deps.identity.signup;
+  // An address the provider verified, from a provider that really verifies: only it may reach
+  // an existing account, and only an account whose own address was proven the same way.
+  const trustedEmail =
+    input.email && input.emailVerified && isLinkTrusted(policy, input.provider)
+      ? input.email
+      : null;
   let user: UserRow | undefined;
   let created = false;
-  if (input.email && input.emailVerified) {
+  if (trustedEmail) {
     [user] = await tx
       .select()
       .from(users)
-      .where(sql`lower(${users.email}) = ${input.email.toLowerCase()}`)
+      .where(
+        and(
+          sql`lower(${users.email}) = ${trustedEmail.toLowerCase()}`,
+          eq(users.emailVerified, true),
+        ),
+      )
       .orderBy(users.createdAt)
       .limit(1);
   }
   if (!user) {
-    user = await insertUniqueUser(tx, input);
+    const admitted = assertMaySignUp(
+      policy,
+      {
+        via: input.provider,
+        email: input.email,
+        emailTrusted: trustedEmail !== null,
+        groups: input.groups ?? [],
+        claims: input.claims ?? {},
+      },
+      ctx.deps.identity.dashboardUrl,
+    );
+    user = await insertUniqueUser(tx, input, trustedEmail !== null);
     created = true;
     await emitAudit(tx, ctx, {
       action: "user.create",
       targetType: "user",
       targetId: user.id,
-      data: { name: user.name, provider: input.provider },
+      data: { name: user.name, provider: input.provider, admittedBy: admitted.admittedBy },
     });
   }
   const inserted = await tx
@@ -187,10 +213,22 @@ async function findOrLinkUser(
     // A concurrent first sign-in of the same account linked it meanwhile.
     throw new PackrError("CONFLICT", "This account was just linked by another sign-in; try again.");
   }
+  if (!created) {
+    await emitAudit(tx, ctx, {
+      action: "user.link",
+      targetType: "user",
+      targetId: user.id,
+      data: { provider: input.provider, by: "verified email" },
+    });
+  }
   return { user, created };
 }
 
-async function insertUniqueUser(tx: Tx, input: z.infer<typeof CreateSessionInput>) {
+async function insertUniqueUser(
+  tx: Tx,
+  input: z.infer<typeof CreateSessionInput>,
+  emailTrusted: boolean,
+) {
   const base = usernameBase(input);
   for (let i = 1; i <= 50; i++) {
     const name = i === 1 ? base : `${base.slice(0, 58)}-${i}`;
@@ -199,7 +237,9 @@ async function insertUniqueUser(tx: Tx, input: z.infer<typeof CreateSessionInput
       .values({
         id: newId("usr"),
         name,
+        // A weaker provider's verified address is kept to show, never to link with.
         email: input.email && input.emailVerified ? input.email : null,
+        emailVerified: emailTrusted,
         passwordHash: null,
         isAdmin: false,
       })

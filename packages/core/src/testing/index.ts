@@ -21,6 +21,7 @@ import { registerSigningKey } from "../signing/signing-keys.ts";
 import { FsBlobStore } from "../storage/fs-blob-store.ts";
 import { TokenService } from "../tokens/token-service.ts";
 import { Uplink } from "../uplink/uplink.ts";
+import { OPEN_SIGNUP, type SignupPolicy } from "../users/signup-policy.ts";
 import { makeTarballSync } from "./tarball.ts";
 
 /** One key per test process: generating a P-256 key per suite is cheap, but needless. */
@@ -73,6 +74,11 @@ export async function createTestDeps(
     /** The clock every verb and the TokenService read (tests move it instead of waiting). */
     now?: () => Date;
     tokenTtl?: { minMs: number; maxMs: number };
+    /**
+     * Who may create an account. Default: open, for the suites about other things that sign
+     * people up freely; the sign-up suites set the policy they test.
+     */
+    signup?: Partial<SignupPolicy>;
   } = {},
 ): Promise<TestDeps> {
   const blobDir = opts.persist?.dir ?? (await mkdtemp(path.join(os.tmpdir(), "packr-core-")));
@@ -117,6 +123,7 @@ export async function createTestDeps(
       deviceIntervalSeconds: 5,
       deviceCodeTtlSeconds: 600,
       tokenTtl: opts.tokenTtl ?? { minMs: 5 * 60_000, maxMs: 90 * 86_400_000 },
+      signup: { ...OPEN_SIGNUP, ...opts.signup },
     },
     scopedDefaultAccess: opts.scopedDefaultAccess ?? "restricted",
     async close() {

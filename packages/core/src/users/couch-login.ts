@@ -18,7 +18,8 @@ const CouchUserBody = z.object({
 /**
  * npm's legacy login (`PUT /-/user/org.couchdb.user:<name>[/-rev/<rev>]`), with CouchDB's
  * semantics so npm and yarn walk their documented paths (protocol §4.1, §4.3):
- * - unknown user → sign-up, when allowed;
+ * - unknown user → sign-up, when the sign-up policy allows it (only `open` does: a typed-in
+ *   email proves nothing for an allow-list);
  * - existing user, no revision → 409, unless the request already carries the user's Basic
  *   credentials (pnpm 12 sends them up front); npm and yarn then fetch the user document and
  *   retry with `/-rev/<rev>` and Basic auth;
@@ -31,7 +32,6 @@ export async function couchLogin(args: {
     body: unknown;
     rev: string | undefined;
     basic: { name: string; password: string } | undefined;
-    allowSignup: boolean;
   };
 }): Promise<LoginResult> {
   const { ctx, input } = args;
@@ -56,7 +56,6 @@ export async function couchLogin(args: {
         name: body.name,
         password: body.password,
         email: body.email,
-        allowSignup: input.allowSignup,
       },
     });
   }

@@ -26,7 +26,13 @@ export async function ensureAdminUser(
     return null;
   }
   const password = configuredPassword ?? generatePassword();
-  await createUser(ctx, { name: "admin", password, email: email ?? null, isAdmin: true });
+  await createUser(ctx, {
+    name: "admin",
+    password,
+    email: email ?? null,
+    isAdmin: true,
+    emailVerified: true,
+  });
   return { name: "admin", password, generated: configuredPassword === undefined };
 }
 
@@ -34,12 +40,12 @@ async function giveAdminEmail(ctx: ServiceContext, email: string): Promise<void>
   await ctx.deps.db.transaction(async (tx) => {
     const [updated] = await tx
       .update(users)
-      .set({ email, updatedAt: sql`now()` })
+      .set({ email, emailVerified: true, updatedAt: sql`now()` })
       .where(
         and(
           eq(users.name, "admin"),
           eq(users.isAdmin, true),
-          sql`${users.email} is distinct from ${email}`,
+          sql`(${users.email} is distinct from ${email} or not ${users.emailVerified})`,
         ),
       )
       .returning({ id: users.id });

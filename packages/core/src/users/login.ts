@@ -10,6 +10,7 @@ import type { ServiceContext, Tx } from "../context.ts";
 import { users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { assertMaySignUp } from "./signup-policy.ts";
 
 /** Login tokens live 30 days (DESIGN.md §5). */
 export const LOGIN_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
@@ -113,20 +114,20 @@ const tooMany = (retryAfter: number) =>
   );
 
 /**
- * Create an account with a password (npm adduser / first login when sign-up is open) and log it in.
- * Refused when sign-up is closed: accounts are then made by an administrator or through OAuth.
+ * Create an account with a password (npm adduser) and log it in, when the sign-up policy admits a
+ * password sign-up: only PACKR_SIGNUP=open does (403 otherwise, saying where to sign in instead).
+ * The email npm sends is kept unverified: it never links a provider's sign-in to this account.
  */
 export async function signUpWithPassword(args: {
   ctx: ServiceContext;
-  input: { name: string; password: string; email?: string | undefined; allowSignup: boolean };
+  input: { name: string; password: string; email?: string | undefined };
 }): Promise<LoginResult> {
   const { ctx, input } = args;
-  if (!input.allowSignup) {
-    throw new PackrError(
-      "UNAUTHORIZED",
-      `There is no user "${input.name}" and this registry does not allow sign-up. Ask an administrator for an account.`,
-    );
-  }
+  assertMaySignUp(
+    ctx.deps.identity.signup,
+    { via: "password", email: input.email ?? null, emailTrusted: false, groups: [], claims: {} },
+    ctx.deps.identity.dashboardUrl,
+  );
   const user = await createUser(ctx, {
     name: input.name,
     password: input.password,
@@ -138,7 +139,14 @@ export async function signUpWithPassword(args: {
 
 export async function createUser(
   ctx: ServiceContext,
-  input: { name: string; password: string | null; email: string | null; isAdmin: boolean },
+  input: {
+    name: string;
+    password: string | null;
+    email: string | null;
+    isAdmin: boolean;
+    /** The email is proven (PACKR_ADMIN_EMAIL, an invitation): sign-ins with it link here. */
+    emailVerified?: boolean;
+  },
 ): Promise<UserRow> {
   if (!USERNAME.test(input.name)) {
     throw new PackrError(
@@ -157,6 +165,7 @@ export async function createUser(
         id: newId("usr"),
         name: input.name,
         email: input.email,
+        emailVerified: input.email !== null && input.emailVerified === true,
         passwordHash,
         isAdmin: input.isAdmin,
       })

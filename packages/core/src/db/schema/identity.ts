@@ -14,6 +14,12 @@ export const users = pgTable("users", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),
   email: text("email"),
+  /**
+   * The email was proven: by a provider trusted for linking (PACKR_LINK_TRUSTED_PROVIDERS), by an
+   * administrator's invitation, or by PACKR_ADMIN_EMAIL. Only such an email links a new sign-in
+   * to this account; an npm adduser email or a weaker provider's never does.
+   */
+  emailVerified: boolean("email_verified").notNull().default(false),
   /** scrypt hash in PHC-like form; null for accounts that only sign in through OAuth or email. */
   passwordHash: text("password_hash"),
   isAdmin: boolean("is_admin").notNull().default(false),

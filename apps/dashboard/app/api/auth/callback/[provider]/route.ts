@@ -17,7 +17,12 @@ export async function GET(req: NextRequest, ctx: { params: Promise<{ provider: s
       : await finishOAuth(settings, provider, currentUrl, req.cookies.get(FLOW_COOKIE)?.value);
   const res = result.ok
     ? NextResponse.redirect(`${settings.dashboardUrl}${result.next}`, 303)
-    : NextResponse.redirect(`${settings.dashboardUrl}/auth/error?reason=${result.reason}`, 303);
+    : NextResponse.redirect(
+        `${settings.dashboardUrl}/auth/error?reason=${result.reason}${
+          result.detail ? `&detail=${encodeURIComponent(result.detail)}` : ""
+        }`,
+        303,
+      );
   res.cookies.set(FLOW_COOKIE, "", { path: "/api/auth/callback", maxAge: 0 });
   if (result.ok) {
     res.cookies.set(SESSION_COOKIE, result.session, await cookieAttributes(result.expiresAt));

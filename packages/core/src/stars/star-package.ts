@@ -1,7 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
-import { assertCanRead, requirePermission } from "../auth/policy.ts";
+import { requirePermission } from "../auth/policy.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { packageSearch, packageStars } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -49,7 +50,7 @@ export async function starPackage(args: {
 
   const result = await ctx.deps.db.transaction(async (tx) => {
     const pkg = await lockPackage(tx, name);
-    assertCanRead(ctx.actor, name, pkg);
+    await assertCanRead(ctx, name, pkg);
     const changed = starred
       ? await tx
           .insert(packageStars)

@@ -6,7 +6,8 @@ import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { RateLimiter } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
-import type { UplinkConfig } from "../config/config.ts";
+import { ACCESS_CHANGED, AccessCache } from "../auth/user-access.ts";
+import type { ScopeClaim, UplinkConfig } from "../config/config.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
 import { users } from "../db/schema/index.ts";
@@ -68,6 +69,7 @@ export async function createTestDeps(
     privateScopes?: string[];
     publicUrl?: string;
     scopedDefaultAccess?: "restricted" | "public";
+    scopeClaim?: ScopeClaim;
     /** Embedded database and blobs in this directory, kept on close (restart tests reopen them). */
     persist?: { dir: string };
     /** The clock every verb and the TokenService read (tests move it instead of waiting). */
@@ -98,6 +100,12 @@ export async function createTestDeps(
     onListening: () => packageCache.resume(),
     onLost: () => packageCache.suspend(),
   });
+  const access = new AccessCache(handle.db);
+  await handle.listen(ACCESS_CHANGED, {
+    onNotify: (payload) => access.onNotify(payload),
+    onListening: () => access.clear(),
+    onLost: () => access.clear(),
+  });
   return {
     db: handle.db,
     blobStore: new FsBlobStore(path.join(blobDir, "blobs")),
@@ -119,6 +127,8 @@ export async function createTestDeps(
       tokenTtl: opts.tokenTtl ?? { minMs: 5 * 60_000, maxMs: 90 * 86_400_000 },
     },
     scopedDefaultAccess: opts.scopedDefaultAccess ?? "restricted",
+    scopeClaim: opts.scopeClaim ?? "first-publish",
+    access,
     async close() {
       await downloads.close().catch(() => {});
       await tokens.close();

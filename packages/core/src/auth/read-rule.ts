@@ -1,6 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { packages } from "../db/schema/index.ts";
 import { notFound } from "../packages/get-packument.ts";
 import type { PackageName } from "../packages/names.ts";
 import type { Actor } from "./actor.ts";
@@ -73,18 +72,22 @@ export async function assertCanRead(
 export function readableCondition(actor: Actor): SQL | undefined {
   const reader = readerOf(actor);
   if (reader.kind === "all") return undefined;
-  if (reader.kind === "public") return sql`${packages.access} = 'public'`;
+  // Spelled out: drizzle leaves columns unqualified in single-table queries, and inside these
+  // subqueries an unqualified "id" would name the subquery's own table.
+  const col = (name: string) => sql`${sql.identifier("packages")}.${sql.identifier(name)}`;
+  if (reader.kind === "public") return sql`${col("access")} = 'public'`;
   const u = reader.userId;
-  return sql`(${packages.access} = 'public'
-    or exists (select 1 from package_maintainers pm where pm.package_id = ${packages.id} and pm.user_id = ${u})
+  const id = col("id");
+  const scope = col("scope");
+  return sql`(${col("access")} = 'public'
+    or exists (select 1 from package_maintainers pm where pm.package_id = ${id} and pm.user_id = ${u})
     or exists (select 1 from org_members om join orgs o on o.id = om.org_id
-               where om.user_id = ${u} and o.name = lower(${packages.scope}))
+               where om.user_id = ${u} and o.name = lower(${scope}))
     or exists (select 1 from team_members tm join teams t on t.id = tm.team_id
                join orgs o on o.id = t.org_id
                join team_packages tp on tp.team_id = t.id
-               where tm.user_id = ${u} and tp.package_id = ${packages.id}
-                 and o.name = lower(${packages.scope}))
-    or exists (select 1 from users me where me.id = ${u} and lower(me.name) = lower(${packages.scope})
+               where tm.user_id = ${u} and tp.package_id = ${id} and o.name = lower(${scope}))
+    or exists (select 1 from users me where me.id = ${u} and lower(me.name) = lower(${scope})
                and not exists (select 1 from orgs o where o.name = lower(me.name))))`;
 }
 

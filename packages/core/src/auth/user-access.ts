@@ -155,7 +155,7 @@ export async function loadUserAccess(db: Queryable, userId: string): Promise<Use
   const [own] = await db
     .select({
       name: users.name,
-      taken: sql<boolean>`exists (select 1 from ${orgs} where ${orgs.name} = lower(${users.name}))`,
+      taken: sql<boolean>`exists (select 1 from orgs o, users me where me.id = ${userId} and o.name = lower(me.name))`,
     })
     .from(users)
     .where(eq(users.id, userId));

@@ -148,7 +148,7 @@ export async function decideCreate(
           sql`lower(${packages.scope}) = ${owner.name}`,
           ne(packages.name, name.name),
           sql`${packages.rev} > 0`,
-          sql`not exists (select 1 from package_maintainers mine where mine.package_id = ${packages.id} and mine.user_id = ${token.userId})`,
+          sql`not exists (select 1 from package_maintainers mine where mine.package_id = ${sql.identifier("packages")}.${sql.identifier("id")} and mine.user_id = ${token.userId})`,
         ),
       )
       .limit(3);

@@ -1,4 +1,4 @@
-import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, type SQL } from "drizzle-orm";
 import { readableCondition } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { packageStars, packages, users } from "../db/schema/index.ts";

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
+import type { PackrError } from "../errors.ts";
 import { notFound } from "../packages/get-packument.ts";
 import type { PackageName } from "../packages/names.ts";
 import type { Actor } from "./actor.ts";
@@ -48,6 +49,8 @@ export async function assertCanRead(
   ctx: ServiceContext,
   name: PackageName,
   pkg: { id: string; access: "public" | "restricted" } | null,
+  /** What the route answers for a name it does not have, when that is not `notFound(name)`. */
+  missing: () => PackrError = () => notFound(name.name),
 ): Promise<void> {
   const actor = ctx.actor;
   if (pkg?.access === "public") return;
@@ -61,7 +64,7 @@ export async function assertCanRead(
     const access = await ctx.deps.access.get(reader.userId);
     if (mayReadRestricted(access, name, pkg)) return;
   }
-  throw notFound(name.name);
+  throw missing();
 }
 
 /**

@@ -14,8 +14,11 @@ import {
   users,
 } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { notFound } from "../packages/get-packument.ts";
 import type { PackageName } from "../packages/names.ts";
 import { isAdminToken } from "./policy.ts";
+import { mayReadRestricted } from "./read-rule.ts";
+import { loadUserAccess } from "./user-access.ts";
 
 /*
  * Who may change a package, decided from the database at the moment of the change (never from a
@@ -48,7 +51,15 @@ export async function scopeOwner(q: Queryable, scope: string): Promise<ScopeOwne
  * or a team's read-write grant on the package. `manage`: owners and access — the org role alone.
  * `activity` names the act in the refusal ("publishing", "changing the access of @acme/x").
  */
-export type PackageChange = { kind: "write" | "manage"; activity: string };
+export type PackageChange = {
+  kind: "write" | "manage";
+  activity: string;
+  /**
+   * A publish: refused like a publish of a new name would be. Any other change of a restricted
+   * package the caller cannot read is the 404 of a missing package, so it cannot be probed.
+   */
+  publish?: boolean;
+};
 
 /**
  * May this token change this existing package? In an org's scope: the creator's current org role
@@ -58,7 +69,7 @@ export type PackageChange = { kind: "write" | "manage"; activity: string };
  */
 export async function assertMayChange(
   q: Queryable,
-  pkg: { id: string },
+  pkg: { id: string; access?: "public" | "restricted" },
   token: TokenActor,
   name: PackageName,
   change: PackageChange,
@@ -70,6 +81,7 @@ export async function assertMayChange(
     if (role === "maintainer" || role === "admin") return;
     if (change.kind === "write" && (await teamPermission(q, token.userId, pkg.id)) === "read-write")
       return;
+    await hideUnreadable(q, pkg, token, name, change);
     throw orgRoleRefusal(token.userName, owner.name, role, change, name);
   }
   const [row] = await q
@@ -79,11 +91,25 @@ export async function assertMayChange(
       and(eq(packageMaintainers.packageId, pkg.id), eq(packageMaintainers.userId, token.userId)),
     );
   if (!row) {
+    await hideUnreadable(q, pkg, token, name, change);
     throw new PackrError(
       "FORBIDDEN",
       `You are not a maintainer of ${name.name}. Ask one of its maintainers to add you (npm owner add ${token.userName} ${name.name}).`,
     );
   }
+}
+
+/** On the refusal path only: the caller's access is read from the database, in `q`. */
+async function hideUnreadable(
+  q: Queryable,
+  pkg: { id: string; access?: "public" | "restricted" },
+  token: TokenActor,
+  name: PackageName,
+  change: PackageChange,
+): Promise<void> {
+  if (change.publish || pkg.access !== "restricted" || token.isAdmin) return;
+  if (mayReadRestricted(await loadUserAccess(q, token.userId), name, pkg)) return;
+  throw notFound(name.name);
 }
 
 /**
@@ -115,7 +141,7 @@ export async function decideCreate(
       token.userName,
       owner.name,
       role,
-      { kind: "manage", activity: "publishing" },
+      { kind: "manage", activity: "publishing", publish: true },
       name,
     );
   }
@@ -207,7 +233,9 @@ function orgRoleRefusal(
   const who = role
     ? `${user} is ${role === "admin" ? "an" : "a"} ${role} in @${org}`
     : `${user} is not a member of @${org}`;
-  const grant = change.kind === "write" ? ` (or a team's read-write grant on ${name.name})` : "";
+  // Teams hold org members only: a grant is worth naming to a member, never to an outsider.
+  const grant =
+    change.kind === "write" && role ? ` (or a team's read-write grant on ${name.name})` : "";
   const ask = role ? `ask an admin of ${org}` : `ask an admin of ${org} to add you`;
   return new PackrError(
     "FORBIDDEN",

@@ -50,7 +50,7 @@ export async function getTarball(args: {
   if (!meta && uplink && !(await isPrivateName(ctx, uplink, name))) {
     row = { ...(await getUplinkTarball(ctx, uplink, name, version)), access: "public" };
   } else {
-    await assertCanRead(ctx, name, meta);
+    await assertCanRead(ctx, name, meta, missing);
     if (!meta) throw missing();
     const tarball = await findTarball(ctx, meta.id, name.name, version);
     if (!tarball) throw missing();

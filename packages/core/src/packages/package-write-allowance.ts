@@ -58,7 +58,8 @@ async function assertMayWriteDocument(
   if (pkg) {
     await assertMayChange(ctx.deps.db, pkg, token, name, {
       kind: "write",
-      activity: `publishing ${name.name}`,
+      activity: "publishing",
+      publish: true,
     });
   } else await decideCreate(ctx.deps.db, token, name, ctx.deps.scopeClaim);
 }
@@ -80,12 +81,15 @@ async function assertMayWriteRevision(
   });
 }
 
-async function packageId(ctx: ServiceContext, name: PackageName): Promise<{ id: string } | null> {
+async function packageId(
+  ctx: ServiceContext,
+  name: PackageName,
+): Promise<{ id: string; access: "public" | "restricted" } | null> {
   const [row] = await ctx.deps.db
-    .select({ id: packages.id, rev: packages.rev })
+    .select({ id: packages.id, rev: packages.rev, access: packages.access })
     .from(packages)
     .where(eq(packages.name, name.name))
     .limit(1);
   // rev 0: a first publish that has not committed; nobody is its maintainer yet.
-  return row && row.rev > 0 ? { id: row.id } : null;
+  return row && row.rev > 0 ? { id: row.id, access: row.access } : null;
 }

@@ -143,7 +143,11 @@ export async function publishPackage(args: {
       await announceAccessChange(tx, [token.userId]);
       firstPublish = true;
     } else {
-      await assertMayChange(tx, pkg, token, name, { kind: "write", activity: "publishing" });
+      await assertMayChange(tx, pkg, token, name, {
+        kind: "write",
+        activity: "publishing",
+        publish: true,
+      });
     }
 
     const [existing] = await tx
@@ -265,7 +269,11 @@ async function assertMayAddVersion(
     await decideCreate(ctx.deps.db, token, name, ctx.deps.scopeClaim);
     return;
   }
-  await assertMayChange(ctx.deps.db, pkg, token, name, { kind: "write", activity: "publishing" });
+  await assertMayChange(ctx.deps.db, pkg, token, name, {
+    kind: "write",
+    activity: "publishing",
+    publish: true,
+  });
   const [existing] = await ctx.deps.db
     .select({ integrity: versions.integrity, unpublishedAt: versions.unpublishedAt })
     .from(versions)

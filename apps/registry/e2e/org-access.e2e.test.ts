@@ -3,11 +3,13 @@
  * it with their CI read token; a signed-in stranger's token gets the 404 of a package that does
  * not exist; no token gets the 401 that says to log in.
  */
-import { loadConfig } from "@packr/core";
-import { setOrgRole } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createRuntime } from "../src/runtime.ts";
-import { type RegistryProcess, seedTokens, startRegistryProcess } from "../test/harness.ts";
+import {
+  type RegistryProcess,
+  seedOrgRoles,
+  seedTokens,
+  startRegistryProcess,
+} from "../test/harness.ts";
 import {
   buildTarball,
   Clients,
@@ -50,15 +52,10 @@ beforeAll(async () => {
   ]);
   reader = ritaCi ?? "";
   stranger = strangerCi ?? "";
-  const runtime = await createRuntime(
-    loadConfig({ PACKR_DATA_DIR: dataDir, PACKR_LOG_LEVEL: "silent", PACKR_UPLINK_URL: "" }),
-  );
-  try {
-    await setOrgRole(runtime.deps, { org: "acme", user: "alice", role: "admin" });
-    await setOrgRole(runtime.deps, { org: "acme", user: "rita", role: "reader" });
-  } finally {
-    await runtime.close();
-  }
+  await seedOrgRoles(dataDir, [
+    { org: "acme", user: "alice", role: "admin" },
+    { org: "acme", user: "rita", role: "reader" },
+  ]);
   packr = await startRegistryProcess({ dataDir });
   const manifest = { name: "@acme/lib", version: "1.0.0" };
   const tarball = await buildTarball(manifest, {

@@ -237,6 +237,22 @@ describe.each(testDrivers())("org access on %s", (driver) => {
     );
   });
 
+  it("concurrent first publishes into one unclaimed scope: one claims it, the rest are judged by it", async () => {
+    const [mine, alsoMine] = await Promise.allSettled([
+      publish(bob, "@race/a", ["1.0.0"]),
+      publish(bob, "@race/b", ["1.0.0"]),
+    ]);
+    expect([mine.status, alsoMine.status]).toEqual(["fulfilled", "fulfilled"]);
+    const results = await Promise.allSettled([
+      publish(bob, "@duel/a", ["1.0.0"]),
+      publish(alice, "@duel/b", ["1.0.0"]),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(lost.reason.code).toBe("FORBIDDEN");
+    expect(lost.reason.message).toMatch(/is not a member of @duel/);
+  });
+
   it("tokens act with their creator's current org role, CI tokens included", async () => {
     const ci = await tokenContext(deps, { user: "mia", role: "ci-publish", kind: "ci" });
     await publish(ci, "@acme/app", ["2.0.0"]);

@@ -131,8 +131,14 @@ export async function publishPackage(args: {
 
     if (isNew) {
       // Checked again under the transaction: the scope may have been claimed since the pre-check.
-      const decision = await decideCreate(tx, token, name, ctx.deps.scopeClaim);
-      if (decision.kind === "claim") await claimScope(tx, ctx, decision.org, token);
+      let decision = await decideCreate(tx, token, name, ctx.deps.scopeClaim);
+      if (decision.kind === "claim" && !(await claimScope(tx, ctx, decision.org, token))) {
+        // Another publish claimed the scope first (and committed): judged as that org's now.
+        decision = await decideCreate(tx, token, name, ctx.deps.scopeClaim);
+        if (decision.kind === "claim") {
+          throw new PackrError("CONFLICT", `@${decision.org} is being claimed; publish again.`);
+        }
+      }
       if (decision.kind === "org") {
         await tx.update(packages).set({ orgId: decision.orgId }).where(eq(packages.id, pkg.id));
       }
@@ -228,23 +234,24 @@ export async function publishPackage(args: {
 
 /**
  * PACKR_SCOPE_CLAIM=first-publish: the first publish into a scope nobody owns creates the org of
- * that name, with the publisher as its admin, in the publish's own transaction.
+ * that name, with the publisher as its admin, in the publish's own transaction. False when a
+ * concurrent publish created it first: the savepoint keeps this transaction usable, so the
+ * caller judges the publish again against that org (two first publishes by one person both land).
  */
 async function claimScope(
   tx: Tx,
   ctx: ServiceContext,
   org: string,
   token: TokenActor,
-): Promise<void> {
+): Promise<boolean> {
   try {
-    await insertOrg(tx, ctx, { name: org, adminUserId: token.userId });
-  } catch (err) {
-    if (!(err instanceof PackrError) || err.code !== "CONFLICT") throw err;
-    throw new PackrError(
-      "CONFLICT",
-      `The scope @${org} was just claimed by someone else's publish. Publish again: if they let you in, it will go through.`,
-      { details: { org } },
+    await tx.transaction((savepoint) =>
+      insertOrg(savepoint, ctx, { name: org, adminUserId: token.userId }),
     );
+    return true;
+  } catch (err) {
+    if (err instanceof PackrError && err.code === "CONFLICT") return false;
+    throw err;
   }
 }
 

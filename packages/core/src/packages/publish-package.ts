@@ -257,8 +257,8 @@ async function claimScope(
 
 /**
  * The checks of the transaction, made before the tarball is written: the right to change an
- * existing package (or to create one under this name, in this scope), and a version number not taken (a live version with the same bytes is npm's retry,
- * which succeeds).
+ * existing package (or to create one under this name, in this scope), and a version number not
+ * taken (a live version with the same bytes is npm's retry, which succeeds).
  */
 async function assertMayAddVersion(
   ctx: ServiceContext,

@@ -7,7 +7,12 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type RegistryProcess, seedTokens, startRegistryProcess } from "../test/harness.ts";
+import {
+  type RegistryProcess,
+  seedOrgRoles,
+  seedTokens,
+  startRegistryProcess,
+} from "../test/harness.ts";
 import {
   buildTarball,
   Clients,
@@ -38,6 +43,11 @@ beforeAll(async () => {
     { user: "alice", role: "maintainer", kind: "personal" },
     { user: "bob", role: "maintainer", kind: "personal" },
     { user: "rita", role: "ci-readonly", kind: "ci" },
+  ]);
+  // @acme is alice's org; rita (a CI reader) reads its restricted packages as a reader in it.
+  await seedOrgRoles(dataDir, [
+    { org: "acme", user: "alice", role: "admin" },
+    { org: "acme", user: "rita", role: "reader" },
   ]);
   registry = await startRegistryProcess({ dataDir });
   const corpus: Array<[string, Record<string, unknown>, ("public" | "restricted")?]> = [
@@ -213,7 +223,7 @@ describe.concurrent("npm search, star, access, view, outdated and update", () =>
     expectFailure(
       await clients.npm(["access", "set", "status=private", name], { cwd: bobDir }),
       "E403",
-      `You are not a maintainer of ${name}`,
+      "bob is not a member of @acme; changing the access of @acme/access-e2e needs maintainer or admin",
     );
     // There is no team acme:devs (npm-orgs.e2e.test.ts covers the teams of a real org).
     for (const args of [

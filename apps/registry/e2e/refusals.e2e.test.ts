@@ -8,7 +8,12 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type RegistryProcess, seedTokens, startRegistryProcess } from "../test/harness.ts";
+import {
+  type RegistryProcess,
+  seedOrgRoles,
+  seedTokens,
+  startRegistryProcess,
+} from "../test/harness.ts";
 import {
   buildTarball,
   Clients,
@@ -43,6 +48,11 @@ beforeAll(async () => {
   [readonly = "", acmeOnly = ""] = await seedTokens(dataDir, [
     { user: "reader", role: "ci-readonly" },
     { user: "acmebot", role: "ci-publish", scopes: ["@acme"] },
+  ]);
+  // @acme is an org: the bot publishes into it as a maintainer, the reader reads it as a reader.
+  await seedOrgRoles(dataDir, [
+    { org: "acme", user: "acmebot", role: "maintainer" },
+    { org: "acme", user: "reader", role: "reader" },
   ]);
   registry = await startRegistryProcess({ dataDir });
   admin = await loginToken(registry.url, "admin", registry.adminPassword);
@@ -190,7 +200,7 @@ describe("reading a restricted package", () => {
     expect(tgz.status).toBe(401);
   });
 
-  it("npm install with a ci-readonly token works", async () => {
+  it("npm install with a ci-readonly token of an org reader works", async () => {
     const dir = await makeProject(clients, "reader-install", {
       manifest: consumer("@acme/private-thing"),
       npmrc: npmrc(registry.url, readonly),

@@ -1,5 +1,7 @@
 import path from "node:path";
 import {
+  ACCESS_CHANGED,
+  AccessCache,
   BlobSweeper,
   backfillSearchDocuments,
   type Config,
@@ -71,6 +73,13 @@ export async function createRuntime(
     onListening: () => packageCache.resume(),
     onLost: () => packageCache.suspend(),
   });
+  // Who may read what: dropped per user by every access change, wholesale when notices may be lost.
+  const access = new AccessCache(database.db);
+  await database.listen(ACCESS_CHANGED, {
+    onNotify: (payload) => access.onNotify(payload),
+    onListening: () => access.clear(),
+    onLost: () => access.clear(),
+  });
   let boundUrl = `http://localhost:${config.port}`;
   const logger = createLogger(
     config.logLevel,
@@ -105,6 +114,8 @@ export async function createRuntime(
       signup: config.signup,
     },
     scopedDefaultAccess: config.scopedDefaultAccess,
+    scopeClaim: config.scopeClaim,
+    access,
   };
   const analysis: AnalysisThreads | undefined =
     config.analysisThreads > 0

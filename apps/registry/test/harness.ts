@@ -214,6 +214,25 @@ export async function seedTokens(dataDir: string, specs: SeedToken[]): Promise<s
   }
 }
 
+/**
+ * Org memberships written into a registry's data directory before its process starts (as
+ * `seedTokens` does for tokens): the org is created if missing, the users must exist.
+ */
+export async function seedOrgRoles(
+  dataDir: string,
+  specs: Array<{ org: string; user: string; role: "reader" | "maintainer" | "admin" }>,
+): Promise<void> {
+  const { setOrgRole } = await import("@packr/core/testing");
+  const runtime = await createRuntime(
+    loadConfig({ PACKR_DATA_DIR: dataDir, PACKR_LOG_LEVEL: "silent", PACKR_UPLINK_URL: "" }),
+  );
+  try {
+    for (const spec of specs) await setOrgRole(runtime.deps, spec);
+  } finally {
+    await runtime.close();
+  }
+}
+
 export type ServedRegistry = {
   registry: TestRegistry;
   url: string;

@@ -1,5 +1,5 @@
 import { schema } from "@packr/core";
-import { publishBody, tokenContext } from "@packr/core/testing";
+import { publishBody, setOrgRole, tokenContext } from "@packr/core/testing";
 import { eq } from "drizzle-orm";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,8 +44,11 @@ describe("npm protocol: who may do what", () => {
     );
   });
 
-  it("lets any read token read restricted packages", async () => {
+  it("lets a read token of an org member read its restricted packages, and no one else's", async () => {
     const reader = await token({ user: "reader", role: "ci-readonly", kind: "ci" });
+    // Not a member of @acme (the admin's first publish claimed it): the 404 of a missing package.
+    await expectError(await client(reg.app, reader).get("/@acme%2fsecret"), 404, "NOT_FOUND");
+    await setOrgRole(reg.runtime.deps, { org: "acme", user: "reader", role: "reader" });
     expect((await client(reg.app, reader).get("/@acme%2fsecret")).status).toBe(200);
     expect((await client(reg.app, reader).get("/@acme%2fsecret/-/secret-1.0.0.tgz")).status).toBe(
       200,
@@ -81,16 +84,34 @@ describe("npm protocol: who may do what", () => {
       403,
       "SCOPE_FORBIDDEN",
     );
+    // In its scope, the CI token acts with its creator's role in the org that owns it.
+    await setOrgRole(reg.runtime.deps, { org: "acme", user: "ci-bot", role: "maintainer" });
     expect(
       (await client(reg.app, scoped).put("/@acme%2fci-ok", publishBody("@acme/ci-ok", "1.0.0")))
         .status,
     ).toBe(201);
   });
 
-  it("refuses a non-maintainer publishing a new version of someone else's package", async () => {
+  it("refuses a non-member publishing a new version of an org's package", async () => {
     const mallory = await token({ user: "mallory", role: "maintainer" });
     const err = await expectError(
       await client(reg.app, mallory).put("/@acme%2fsecret", publishBody("@acme/secret", "2.0.0")),
+      403,
+      "FORBIDDEN",
+    );
+    expect(err.error).toBe(
+      "mallory is not a member of @acme; publishing needs maintainer or admin — ask an admin of acme to add you.",
+    );
+  });
+
+  it("refuses a non-maintainer publishing a new version of someone else's unscoped package", async () => {
+    const owner = await token({ user: "owner", role: "maintainer" });
+    const mallory = await token({ user: "mallory", role: "maintainer" });
+    expect((await client(reg.app, owner).put("/owned", publishBody("owned", "1.0.0"))).status).toBe(
+      201,
+    );
+    const err = await expectError(
+      await client(reg.app, mallory).put("/owned", publishBody("owned", "2.0.0")),
       403,
       "FORBIDDEN",
     );

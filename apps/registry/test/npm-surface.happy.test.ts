@@ -1,4 +1,4 @@
-import { publishBody, tokenContext } from "@packr/core/testing";
+import { publishBody, setOrgRole, tokenContext } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client } from "./http.ts";
@@ -30,6 +30,8 @@ describe("npm search, star and access over HTTP: the paths that work", () => {
     await put("express", { description: "Fast web framework", keywords: ["web"] }, "public");
     await put("express-session", { description: "Sessions", keywords: ["session"] }, "public");
     await put("@acme/express-kit", { description: "Internal", keywords: ["express"] });
+    // alice's first publish made @acme her org; bob reads its packages as a reader in it.
+    await setOrgRole(reg.runtime.deps, { org: "acme", user: "bob", role: "reader" });
   });
   afterAll(async () => reg.close());
 

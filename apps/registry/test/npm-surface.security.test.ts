@@ -69,14 +69,20 @@ describe("npm search, star and access: who may do what, and bad input", () => {
       expect(await searchNames(token, "@acme/secret")).toEqual([]);
       const stars = await client(reg.app, token).get('/-/_view/starredByUser?key="alice"');
       expect(await stars.json()).toEqual({ rows: [{ key: "alice", value: "open-lib" }] });
+      // @acme is an org (alice's first publish claimed it): listed, without what they may not read.
       const org = await client(reg.app, token).get("/-/org/acme/package");
-      await expectError(org, 404, "NOT_FOUND");
+      expect(await org.json()).toEqual({});
       const user = (await (
         await client(reg.app, token).get("/-/user/alice/package")
       ).json()) as Doc;
       expect(user).toEqual({ "open-lib": "write" });
     }
     expect(await searchNames(reader, "secret")).toEqual(["@acme/secret", "open-lib"]);
+    // A signed-in stranger is no better off than anonymous.
+    expect(await searchNames(mallory, "secret")).toEqual(["open-lib"]);
+    const stars = await client(reg.app, mallory).get('/-/_view/starredByUser?key="alice"');
+    expect(await stars.json()).toEqual({ rows: [{ key: "alice", value: "open-lib" }] });
+    expect(await (await client(reg.app, mallory).get("/-/org/acme/package")).json()).toEqual({});
   });
 
   it("star and access writes need a token: 401 with WWW-Authenticate for none, revoked or expired", async () => {
@@ -110,8 +116,16 @@ describe("npm search, star and access: who may do what, and bad input", () => {
     const post = (token: string) =>
       client(reg.app, token).post("/-/package/@acme%2fsecret/access", { access: "public" });
     expect((await expectError(await post(reader), 403, "FORBIDDEN")).error).toMatch(/ci-readonly/);
-    expect((await expectError(await post(mallory), 403, "FORBIDDEN")).error).toMatch(
-      /not a maintainer/,
+    // mallory cannot read it: the 404 of a missing package, not a 403 that would confirm it exists.
+    expect((await expectError(await post(mallory), 404, "NOT_FOUND")).error).toBe(
+      "Package @acme/secret is not in this registry.",
+    );
+    // A CI token never changes access, even its org admin's.
+    const ci = (
+      await tokenContext(reg.runtime.deps, { user: "alice", role: "ci-publish", kind: "ci" })
+    ).token;
+    expect((await expectError(await post(ci), 403, "FORBIDDEN")).error).toMatch(
+      /^A ci-publish token cannot change the access of @acme\/secret/,
     );
     await expectError(await post(otherScope), 403, "SCOPE_FORBIDDEN");
     expect(

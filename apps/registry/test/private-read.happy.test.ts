@@ -4,7 +4,7 @@
  * the dashboard's admin API through the internal secret and a session, and every read with a
  * valid token of the weakest role. With the setting off, strangers read public packages as before.
  */
-import { publishBody, tokenContext } from "@packr/core/testing";
+import { publishBody, setOrgRole, tokenContext } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client } from "./http.ts";
@@ -141,6 +141,8 @@ describe("private by login: a valid token reads everything it could before", () 
     pair = await createPrivatePair();
     await pair.reg.runJobs();
     reader = (await tokenContext(pair.reg.runtime.deps, { user: "ci", role: "ci-readonly" })).token;
+    // @acme is the admin's org (the first publish claimed it); the reader reads it as a member.
+    await setOrgRole(pair.reg.runtime.deps, { org: "acme", user: "ci", role: "reader" });
   });
   afterAll(async () => pair?.close());
 

@@ -1,4 +1,4 @@
-import { publishBody, tokenContext } from "@packr/core/testing";
+import { publishBody, setOrgRole, tokenContext } from "@packr/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client, expectError } from "./http.ts";
@@ -63,10 +63,11 @@ describe.each([
         201,
       );
       for (const res of await anonymousReads(name)) await expectError(res, 401, "UNAUTHORIZED");
-      // Still readable with a token (any read token reads restricted packages).
+      // Still readable by the org's members (the first publish made @acme the admin's org).
       const reader = (
         await tokenContext(reg.runtime.deps, { user: "reader", role: "ci-readonly", kind: "ci" })
       ).token;
+      await setOrgRole(reg.runtime.deps, { org: "acme", user: "reader", role: "reader" });
       expect((await client(reg.app, reader).get(`/${name.replace("/", "%2f")}`)).status).toBe(200);
     }
   });

@@ -1,5 +1,7 @@
 import type { Actor } from "./auth/actor.ts";
 import type { RateLimiter } from "./auth/rate-limiter.ts";
+import type { AccessCache } from "./auth/user-access.ts";
+import type { ScopeClaim } from "./config/config.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { DownloadCounter } from "./downloads/download-counter.ts";
 import type { PackageCache } from "./packages/package-cache.ts";
@@ -54,6 +56,10 @@ export type Deps = {
   identity: IdentitySettings;
   /** Access of a new scoped package published without `--access` (PACKR_SCOPED_DEFAULT_ACCESS). */
   scopedDefaultAccess: "restricted" | "public";
+  /** How an unclaimed scope gets its owner (PACKR_SCOPE_CLAIM). */
+  scopeClaim: ScopeClaim;
+  /** Each user's org roles, team grants and maintained packages, cached for the read checks. */
+  access: AccessCache;
 };
 
 export type ServiceContext = {

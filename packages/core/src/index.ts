@@ -38,12 +38,7 @@ export {
   SCRYPT_QUEUE_LIMIT,
   verifyPassword,
 } from "./auth/passwords.ts";
-export {
-  assertCanRead,
-  assertScopeAllowed,
-  requirePermission,
-  requireToken,
-} from "./auth/policy.ts";
+export { assertScopeAllowed, requirePermission, requireToken } from "./auth/policy.ts";
 export {
   isAdminPrincipal,
   type Principal,
@@ -53,13 +48,22 @@ export {
 } from "./auth/principal.ts";
 export { RATE_LIMITS, type RateLimit, RateLimiter } from "./auth/rate-limiter.ts";
 export { assertReadAllowed, readPolicyRefusal } from "./auth/read-policy.ts";
+export { assertCanRead, readableCondition } from "./auth/read-rule.ts";
 export type { Permission, Role } from "./auth/roles.ts";
 export { isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "./auth/roles.ts";
+export {
+  ACCESS_CHANGED,
+  AccessCache,
+  announceAccessChange,
+  forgetAccess,
+  type UserAccess,
+} from "./auth/user-access.ts";
 export type {
   Config,
   DashboardConfig,
   OAuthClientConfig,
   S3Config,
+  ScopeClaim,
   UplinkConfig,
 } from "./config/config.ts";
 export { DEFAULT_UPLINK_URL, loadConfig, loadDashboardConfig } from "./config/config.ts";

@@ -6,7 +6,13 @@ import { getDistTags } from "../src/packages/get-dist-tags.ts";
 import { getPackument } from "../src/packages/get-packument.ts";
 import { removeDistTag } from "../src/packages/remove-dist-tag.ts";
 import { setDistTag } from "../src/packages/set-dist-tag.ts";
-import { createTestDeps, type TestDeps, testDrivers, tokenContext } from "../src/testing/index.ts";
+import {
+  createTestDeps,
+  setOrgRole,
+  type TestDeps,
+  testDrivers,
+  tokenContext,
+} from "../src/testing/index.ts";
 import { anonymous, failure, publish, readDoc } from "./helpers.ts";
 
 describe.each(testDrivers())("dist-tags on %s", (driver) => {
@@ -129,6 +135,13 @@ describe.each(testDrivers())("dist-tags on %s", (driver) => {
     expect(
       (await failure(getDistTags({ ctx: anonymous(deps), input: { name: "@acme/tagged" } }))).code,
     ).toBe("UNAUTHORIZED");
+    // bob is in no org that owns @acme: the same 404 as for a package that does not exist.
+    const hidden = await failure(getDistTags({ ctx: bob, input: { name: "@acme/tagged" } }));
+    expect([hidden.code, hidden.message]).toEqual([
+      "NOT_FOUND",
+      "Package @acme/tagged is not in this registry.",
+    ]);
+    await setOrgRole(deps, { org: "acme", user: "bob", role: "reader" });
     expect(await getDistTags({ ctx: bob, input: { name: "@acme/tagged" } })).toEqual({
       latest: "1.0.0",
     });

@@ -13,6 +13,7 @@ import {
   createTestDeps,
   makeTarballSync,
   publishBody,
+  setOrgRole,
   type TestDeps,
   testDrivers,
   tokenContext,
@@ -302,6 +303,18 @@ describe.each(testDrivers())("publish on %s", (driver) => {
     expect(scopeErr.code).toBe("SCOPE_FORBIDDEN");
     expect(scopeErr.message).toContain("@acme");
     expect(scopeErr.details).toEqual({ allowedScopes: ["@acme"] });
+    // @acme is alice's org (her first publish claimed it): a CI token acts with its creator's
+    // role there, so ci publishes once it is a maintainer of acme.
+    const outsider = await failure(
+      publishPackage({
+        ctx: scoped,
+        input: { name: "@acme/ci-made", body: publishBody("@acme/ci-made", "1.0.0") },
+      }),
+    );
+    expect(outsider.message).toBe(
+      "ci is not a member of @acme; publishing needs maintainer or admin — ask an admin of acme to add you.",
+    );
+    await setOrgRole(deps, { org: "acme", user: "ci", role: "maintainer" });
     await publishPackage({
       ctx: scoped,
       input: { name: "@acme/ci-made", body: publishBody("@acme/ci-made", "1.0.0") },
@@ -314,7 +327,9 @@ describe.each(testDrivers())("publish on %s", (driver) => {
       }),
     );
     expect(notMine.code).toBe("FORBIDDEN");
-    expect(notMine.message).toMatch(/not a maintainer/);
+    expect(notMine.message).toMatch(
+      /bob is not a member of @acme; publishing needs maintainer or admin/,
+    );
 
     expect(
       (

@@ -8,7 +8,13 @@ import { getPackument } from "../src/packages/get-packument.ts";
 import { unpublishPackage } from "../src/packages/unpublish-package.ts";
 import { backfillSearchDocuments } from "../src/search/search-document.ts";
 import { searchPackages } from "../src/search/search-packages.ts";
-import { createTestDeps, type TestDeps, testDrivers, tokenContext } from "../src/testing/index.ts";
+import {
+  createTestDeps,
+  setOrgRole,
+  type TestDeps,
+  testDrivers,
+  tokenContext,
+} from "../src/testing/index.ts";
 import { anonymous, failure, publish, readDoc } from "./helpers.ts";
 
 /** A small corpus in which every ranking rule has one package to prove it. */
@@ -57,6 +63,8 @@ describe.each(testDrivers())("npm search on %s", (driver) => {
     await publish(alice, "@acme/express-utils", ["1.0.0"], {
       manifest: { description: "Internal express helpers", keywords: ["express"] },
     });
+    // rita reads @acme's packages as a reader of the org alice's first publish created.
+    await setOrgRole(deps, { org: "acme", user: "rita", role: "reader" });
   });
   afterAll(async () => deps.close());
 
@@ -150,6 +158,10 @@ describe.each(testDrivers())("npm search on %s", (driver) => {
     expect(authed[0]).toBe("express");
     expect([...authed].sort()).toEqual(["@acme/express-utils", "express", "express-session"]);
     expect(names(await search(reader, "scope:acme"))).toEqual(["@acme/express-utils"]);
+    // A signed-in stranger (a brand-new account) sees public packages and nothing else.
+    const stranger = await tokenContext(deps, { user: "newcomer", role: "maintainer" });
+    expect(names(await search(stranger, "express")).sort()).toEqual(["express", "express-session"]);
+    expect(names(await search(stranger, "scope:acme"))).toEqual([]);
     // A revoked token reads as anonymous: restricted packages vanish from its searches.
     const [rita] = await deps.db.select().from(users).where(eq(users.name, "rita"));
     const issued = await deps.tokens.issue(deps.db, {
@@ -232,7 +244,9 @@ describe.each(testDrivers())("npm search on %s", (driver) => {
 
     await setPackageAccess({ ctx: alice, input: { name: "koa", body: { access: "restricted" } } });
     expect(names(await search(anon, "koa"))).toEqual([]);
-    expect(names(await search(reader, "koa"))).toEqual(["koa"]);
+    // Restricted and unscoped: its maintainer finds it; rita, in no org that owns it, does not.
+    expect(names(await search(alice, "koa"))).toEqual(["koa"]);
+    expect(names(await search(reader, "koa"))).toEqual([]);
 
     await unpublishPackage({
       ctx: alice,

@@ -154,11 +154,28 @@ describe.each(testDrivers())("stars and access on %s", (driver) => {
     expect((await readDoc(ciReader, "@acme/open")).name).toBe("@acme/open");
     await set(alice, "@acme/open", "public");
     expect((await readDoc(anon, "@acme/open")).name).toBe("@acme/open");
-    // A CI publish token of a maintainer may; a read-only token, another scope, a non-maintainer, anonymous may not.
-    expect((await set(ciPublisher, "@acme/open", "public")).access).toBe("public");
+    // Neither CI token of the org's admin may (a pipeline never decides who reads a package);
+    // nor another scope, a non-member, anonymous.
+    const ciPublic = await failure(set(ciPublisher, "@acme/secret", "public"));
+    expect([ciPublic.code, ciPublic.message]).toEqual([
+      "FORBIDDEN",
+      "A ci-publish token cannot change the access of @acme/secret. Use a maintainer's own token (npm login) to do it.",
+    ]);
+    expect((await readDoc(ciReader, "@acme/secret")).name).toBe("@acme/secret");
+    expect(
+      (
+        await failure(
+          getPackument({ ctx: anon, input: { name: "@acme/secret", abbreviated: false } }),
+        )
+      ).code,
+    ).toBe("UNAUTHORIZED");
     expect((await failure(set(ciReader, "@acme/open", "private"))).code).toBe("FORBIDDEN");
     expect((await failure(set(otherScope, "@acme/open", "private"))).code).toBe("SCOPE_FORBIDDEN");
-    expect((await failure(set(bob, "@acme/open", "private"))).code).toBe("FORBIDDEN");
+    const stranger = await failure(set(bob, "@acme/open", "private"));
+    expect([stranger.code, stranger.message]).toEqual([
+      "FORBIDDEN",
+      "bob is not a member of @acme; changing the access of @acme/open needs maintainer or admin — ask an admin of acme to add you.",
+    ]);
     expect((await failure(set(anon, "@acme/open", "private"))).code).toBe("UNAUTHORIZED");
     expect((await failure(set(alice, "@acme/none", "private"))).code).toBe("NOT_FOUND");
     for (const body of [{ access: "secret" }, {}, null, { publish_requires_tfa: true }]) {
@@ -188,9 +205,16 @@ describe.each(testDrivers())("stars and access on %s", (driver) => {
       "@acme/open": "read",
       "@acme/secret": "read",
     });
+    // bob is in no org owning @acme: its restricted packages are not his to see.
     expect(await listOrgPackages({ ctx: bob, input: { org: "acme" } })).toEqual({
       "@acme/open": "read",
-      "@acme/secret": "read",
+    });
+    expect(
+      (await failure(listCollaborators({ ctx: bob, input: { name: "@acme/secret" } }))).code,
+    ).toBe("NOT_FOUND");
+    expect(await listUserPackages({ ctx: bob, input: { user: "alice" } })).toEqual({
+      "@acme/open": "write",
+      starry: "write",
     });
     expect(await listOrgPackages({ ctx: anon, input: { org: "acme" } })).toEqual({
       "@acme/open": "read",

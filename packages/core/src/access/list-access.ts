@@ -1,5 +1,6 @@
 import { and, asc, eq, type SQL, sql } from "drizzle-orm";
-import { assertCanRead, canReadRestricted, isAdminToken } from "../auth/policy.ts";
+import { isAdminToken } from "../auth/policy.ts";
+import { assertCanRead, readableCondition } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { orgs, packageMaintainers, packages, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -22,7 +23,7 @@ export async function listCollaborators(args: {
   const { ctx, input } = args;
   const name = parsePackageName(input.name);
   const meta = await findPackageMeta(ctx, name.name);
-  assertCanRead(ctx.actor, name, meta);
+  await assertCanRead(ctx, name, meta);
   if (!meta) throw notFound(name.name);
   const rows = await ctx.deps.db
     .select({ name: users.name })
@@ -53,8 +54,11 @@ export async function listOrgPackages(args: {
   const actor = ctx.actor;
   const userId = actor.type === "token" ? actor.userId : null;
   const mayWrite = actor.type === "token" && actor.permissions.includes("publish") ? actor : null;
-  const conditions: SQL[] = [sql`lower(${packages.scope}) = ${org}`, sql`${packages.rev} > 0`];
-  if (!canReadRestricted(actor)) conditions.push(sql`${packages.access} = 'public'`);
+  const conditions: Array<SQL | undefined> = [
+    sql`lower(${packages.scope}) = ${org}`,
+    sql`${packages.rev} > 0`,
+    readableCondition(actor),
+  ];
   const rows = await ctx.deps.db
     .select({
       name: packages.name,
@@ -94,8 +98,11 @@ export async function listUserPackages(args: {
     .from(users)
     .where(eq(users.name, userName));
   if (!user) throw new PackrError("NOT_FOUND", `There is no user ${userName} here.`);
-  const conditions: SQL[] = [eq(packageMaintainers.userId, user.id), sql`${packages.rev} > 0`];
-  if (!canReadRestricted(ctx.actor)) conditions.push(sql`${packages.access} = 'public'`);
+  const conditions: Array<SQL | undefined> = [
+    eq(packageMaintainers.userId, user.id),
+    sql`${packages.rev} > 0`,
+    readableCondition(ctx.actor),
+  ];
   const rows = await ctx.deps.db
     .select({ name: packages.name })
     .from(packageMaintainers)

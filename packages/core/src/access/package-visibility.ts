@@ -1,4 +1,4 @@
-import { assertCanRead } from "../auth/policy.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { findPackageMeta, notFound } from "../packages/get-packument.ts";
 import { parsePackageName } from "../packages/names.ts";
@@ -14,7 +14,7 @@ export async function getPackageVisibility(args: {
   const { ctx } = args;
   const name = parsePackageName(args.input.name);
   const meta = await findPackageMeta(ctx, name.name);
-  assertCanRead(ctx.actor, name, meta);
+  await assertCanRead(ctx, name, meta);
   if (!meta) throw notFound(name.name);
   return { public: meta.access === "public" };
 }

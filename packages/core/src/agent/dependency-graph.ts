@@ -1,6 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import semver from "semver";
-import { assertCanRead } from "../auth/policy.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags, versions } from "../db/schema/index.ts";
 import { isPackrError, PackrError } from "../errors.ts";
@@ -185,7 +185,7 @@ async function resolve(
     if (!meta && uplink && !(await isPrivateName(ctx, uplink, name))) {
       result = await resolveProxied(ctx, uplink, name, budget);
     } else {
-      assertCanRead(ctx.actor, name, meta);
+      await assertCanRead(ctx, name, meta);
       result = meta
         ? { live: await liveVersions(ctx, meta.id) }
         : { unresolved: "not in this registry" };

@@ -1,5 +1,5 @@
-import { assertCanRead } from "../auth/policy.ts";
-import type { Actor, ServiceContext } from "../context.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
+import type { ServiceContext } from "../context.ts";
 import { findPackageMeta, notFound } from "../packages/get-packument.ts";
 import { type PackageName, parsePackageName } from "../packages/names.ts";
 import type { PackageMeta } from "../packages/package-cache.ts";
@@ -13,7 +13,7 @@ export async function readablePackage(
 ): Promise<{ name: PackageName; meta: PackageMeta }> {
   const name = parsePackageName(raw);
   const meta = await findPackageMeta(ctx, name.name);
-  assertCanRead(ctx.actor, name, meta);
+  await assertCanRead(ctx, name, meta);
   if (!meta) throw notFound(name.name);
   return { name, meta };
 }
@@ -35,11 +35,7 @@ export async function readableOrProxied(ctx: ServiceContext, raw: string): Promi
   if (!meta && uplink && !(await isPrivateName(ctx, uplink, name))) {
     return { source: "uplink", name, uplink };
   }
-  assertCanRead(ctx.actor, name, meta);
+  await assertCanRead(ctx, name, meta);
   if (!meta) throw notFound(name.name);
   return { source: "local", name, meta };
 }
-
-/** Whether listings (search, graphs, co-occurrence) may include restricted packages. */
-export const seesRestricted = (actor: Actor): boolean =>
-  actor.type === "system" || (actor.type === "token" && actor.permissions.includes("read"));

@@ -1,8 +1,9 @@
 import { and, arrayContains, eq, inArray } from "drizzle-orm";
+import { readableCondition } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags, packages, versionAnalyses, versions } from "../db/schema/index.ts";
 import { isLatestTagOfAnalysis, isLiveVersionOfAnalysis } from "./latest-analyses.ts";
-import { readableOrProxied, seesRestricted } from "./read-access.ts";
+import { readableOrProxied } from "./read-access.ts";
 import type { RecommendationsResponse } from "./types.ts";
 
 const MAX_DEPENDENTS = 2000;
@@ -30,7 +31,7 @@ export async function getRecommendations(args: {
     .where(
       and(
         arrayContains(versionAnalyses.dependencyNames, [name.name]),
-        seesRestricted(ctx.actor) ? undefined : eq(packages.access, "public"),
+        readableCondition(ctx.actor),
       ),
     )
     .limit(MAX_DEPENDENTS);
@@ -46,18 +47,19 @@ export async function getRecommendations(args: {
     .slice(0, args.input.limit ?? 10);
   const visible = top.length
     ? await ctx.deps.db
-        .select({ name: packages.name, access: packages.access })
+        .select({ name: packages.name })
         .from(packages)
         .where(
-          inArray(
-            packages.name,
-            top.map(([n]) => n),
+          and(
+            inArray(
+              packages.name,
+              top.map(([n]) => n),
+            ),
+            readableCondition(ctx.actor),
           ),
         )
     : [];
-  const inRegistry = new Set(
-    visible.filter((p) => p.access === "public" || seesRestricted(ctx.actor)).map((p) => p.name),
-  );
+  const inRegistry = new Set(visible.map((p) => p.name));
   return {
     name: name.name,
     dependents: rows.length,

@@ -6,12 +6,12 @@ import {
   termsForQuery,
 } from "../analysis/capabilities.ts";
 import { qualityScore } from "../analysis/quality-score.ts";
+import { readableCondition } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags, packages, versionAnalyses, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { isLatestTagOfAnalysis, isLiveVersionOfAnalysis } from "./latest-analyses.ts";
 import type { StoredSignals } from "./load-package.ts";
-import { seesRestricted } from "./read-access.ts";
 import type { SearchResponse, SearchResult } from "./types.ts";
 
 /** How much a match counts, by where it was found. */
@@ -73,9 +73,7 @@ export async function searchCapabilities(args: {
     .innerJoin(packages, eq(packages.id, versionAnalyses.packageId))
     .innerJoin(distTags, isLatestTagOfAnalysis)
     .innerJoin(versions, isLiveVersionOfAnalysis)
-    .where(
-      and(or(...matches), seesRestricted(ctx.actor) ? undefined : eq(packages.access, "public")),
-    )
+    .where(and(or(...matches), readableCondition(ctx.actor)))
     .limit(CANDIDATES);
 
   const now = ctx.deps.now();

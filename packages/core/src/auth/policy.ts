@@ -46,27 +46,3 @@ export function assertScopeAllowed(token: TokenActor, name: PackageName): void {
     { details: { allowedScopes: allowed.map((s) => `@${s}`) } },
   );
 }
-
-/**
- * Read access to a package. Restricted packages need a token with `read`. An anonymous read of a
- * scoped name that does not exist gets the same 401 as a restricted one, so anonymous callers
- * cannot probe which private names exist.
- */
-export function assertCanRead(
-  actor: Actor,
-  name: PackageName,
-  pkg: { access: "public" | "restricted" } | null,
-): void {
-  if (pkg?.access === "public") return;
-  if (pkg === null && (actor.type !== "anonymous" || name.scope === null)) return;
-  if (canReadRestricted(actor)) return;
-  requirePermission(actor, "read", `read ${name.name}`);
-}
-
-/**
- * Whether restricted packages are visible to this caller at all: the rule of `assertCanRead`, for
- * listings (search, stars, access lists) that filter many packages in SQL instead of asking per
- * package.
- */
-export const canReadRestricted = (actor: Actor): boolean =>
-  actor.type === "system" || (actor.type === "token" && actor.permissions.includes("read"));

@@ -292,6 +292,20 @@ const EnvSchema = z.object({
       ctx.addIssue({ code: "custom", message: `expected restricted or public, got "${v}"` });
       return z.NEVER;
     }),
+  /**
+   * How an unclaimed scope gets its owner: the first publish into it creates the org of that name
+   * with the publisher as admin (`first-publish`), or only an administrator creates orgs (`admin-only`).
+   */
+  PACKR_SCOPE_CLAIM: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = (v ?? "").trim().toLowerCase();
+      if (value === "") return "first-publish" as const;
+      if (value === "first-publish" || value === "admin-only") return value;
+      ctx.addIssue({ code: "custom", message: `expected first-publish or admin-only, got "${v}"` });
+      return z.NEVER;
+    }),
   /** Run committed jobs (analysis, docs) in this process; off when a worker deployment runs them. */
   PACKR_RUN_JOBS: z
     .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -312,6 +326,9 @@ const EnvSchema = z.object({
   ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
   DOC_GEN_MODEL: z.string().default("claude-sonnet-4-5"),
 });
+
+/** PACKR_SCOPE_CLAIM. */
+export type ScopeClaim = "first-publish" | "admin-only";
 
 export type S3Config = {
   bucket: string;
@@ -380,6 +397,8 @@ export type Config = {
   clientsDir: string | undefined;
   /** Access of a new scoped package whose publish names none (`npm publish` without `--access`). */
   scopedDefaultAccess: "restricted" | "public";
+  /** PACKR_SCOPE_CLAIM: how an unclaimed scope gets its owner. */
+  scopeClaim: ScopeClaim;
   runJobs: boolean;
   /** Worker threads `version.analyze` derives its results on (0: inline, on the request thread). */
   analysisThreads: number;
@@ -464,6 +483,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     privateScopes: e.PACKR_PRIVATE_SCOPES,
     clientsDir: e.PACKR_CLIENTS_DIR ? path.resolve(e.PACKR_CLIENTS_DIR) : undefined,
     scopedDefaultAccess: e.PACKR_SCOPED_DEFAULT_ACCESS,
+    scopeClaim: e.PACKR_SCOPE_CLAIM,
     runJobs: e.PACKR_RUN_JOBS,
     analysisThreads: e.PACKR_ANALYSIS_THREADS,
     downloadsFlushMs: e.PACKR_DOWNLOADS_FLUSH_SECONDS * 1000,

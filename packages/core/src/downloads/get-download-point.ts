@@ -1,5 +1,5 @@
 import { and, eq, gte, lte, sql } from "drizzle-orm";
-import { assertCanRead } from "../auth/policy.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { usageMetrics } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -62,7 +62,7 @@ export async function getDownloadPoint(args: {
   const name = parsePackageName(input.name);
   const range = parsePeriod(input.period, ctx.deps.now());
   const meta = await findPackageMeta(ctx, name.name);
-  assertCanRead(ctx.actor, name, meta);
+  await assertCanRead(ctx, name, meta);
   if (!meta) throw notFound(name.name);
   const downloads = await countDownloads(ctx, meta.id, range);
   return { downloads, start: range.start, end: range.end, package: name.name };

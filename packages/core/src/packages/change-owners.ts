@@ -2,18 +2,14 @@ import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
+import { announceAccessChange, forgetAccess } from "../auth/user-access.ts";
+import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { packageMaintainers, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { revString } from "./build-packument.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
-import {
-  assertCurrentRev,
-  assertMaintainer,
-  bumpRevision,
-  forgetPackage,
-  lockPackage,
-} from "./package-change.ts";
+import { assertCurrentRev, bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
 
 const MAX_OWNERS = 100;
 
@@ -57,7 +53,10 @@ export async function changeOwners(args: {
 
   const result = await ctx.deps.db.transaction(async (tx) => {
     const pkg = await lockPackage(tx, name);
-    await assertMaintainer(tx, pkg, token, name);
+    await assertMayChange(tx, pkg, token, name, {
+      kind: "manage",
+      activity: `changing the owners of ${name.name}`,
+    });
     assertCurrentRev(pkg, name, input.rev);
     const found = await tx
       .select({ id: users.id, name: users.name })
@@ -78,7 +77,14 @@ export async function changeOwners(args: {
     const added = found.filter((u) => !current.some((c) => c.id === u.id));
     const removed = current.filter((c) => !found.some((u) => u.id === c.id));
     if (added.length === 0 && removed.length === 0) {
-      return { id: pkg.id, rev: pkg.rev, added: [], removed: [], changed: false };
+      return {
+        id: pkg.id,
+        rev: pkg.rev,
+        added: [],
+        removed: [],
+        touched: [] as string[],
+        changed: false,
+      };
     }
     const now = ctx.deps.now();
     if (removed.length > 0) {
@@ -98,6 +104,9 @@ export async function changeOwners(args: {
         .values(added.map((u) => ({ packageId: pkg.id, userId: u.id, createdAt: now })));
     }
     const rev = await bumpRevision(tx, pkg, name, now);
+    // Maintainers read their restricted packages: every instance drops the changed people's access.
+    const touched = [...added, ...removed].map((u) => u.id);
+    await announceAccessChange(tx, touched);
     const result = {
       added: added.map((u) => u.name),
       removed: removed.map((u) => u.name),
@@ -108,9 +117,12 @@ export async function changeOwners(args: {
       targetId: pkg.id,
       data: { name: name.name, ...result },
     });
-    return { id: pkg.id, rev, ...result, changed: true };
+    return { id: pkg.id, rev, ...result, touched, changed: true };
   });
-  if (result.changed) forgetPackage(ctx, name);
+  if (result.changed) {
+    forgetPackage(ctx, name);
+    forgetAccess(ctx, result.touched);
+  }
   return {
     ok: true,
     id: name.name,

@@ -1,10 +1,11 @@
 import { and, eq } from "drizzle-orm";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
+import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { parsePackageName } from "./names.ts";
-import { assertMaintainer, lockPackage } from "./package-change.ts";
+import { lockPackage } from "./package-change.ts";
 import { releaseTarballs } from "./unpublish-rules.ts";
 
 /**
@@ -36,7 +37,10 @@ export async function deleteTarball(args: {
 
   const row = await ctx.deps.db.transaction(async (tx) => {
     const pkg = await lockPackage(tx, name);
-    await assertMaintainer(tx, pkg, token, name);
+    await assertMayChange(tx, pkg, token, name, {
+      kind: "write",
+      activity: `deleting tarballs of ${name.name}`,
+    });
     const [found] = await tx
       .select({ key: versions.tarballKey, unpublishedAt: versions.unpublishedAt })
       .from(versions)

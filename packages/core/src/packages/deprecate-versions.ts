@@ -2,13 +2,14 @@ import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
+import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { revString } from "./build-packument.ts";
 import { isRecord } from "./manifest.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
-import { assertMaintainer, bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
+import { bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
 import { entriesWithDeprecation } from "./version-entries.ts";
 
 /** Longest deprecation message kept; npm shows it on every install. */
@@ -51,7 +52,10 @@ export async function deprecateVersions(args: {
   const changed: Record<string, string | null> = {};
   const result = await ctx.deps.db.transaction(async (tx) => {
     const pkg = await lockPackage(tx, name);
-    await assertMaintainer(tx, pkg, token, name);
+    await assertMayChange(tx, pkg, token, name, {
+      kind: "write",
+      activity: `deprecating versions of ${name.name}`,
+    });
     const requested = Object.keys(wanted);
     const rows =
       requested.length === 0

@@ -1,4 +1,4 @@
-import { assertCanRead } from "../auth/policy.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { liveDistTags } from "./dist-tag-rules.ts";
 import { findPackageMeta, notFound } from "./get-packument.ts";
@@ -15,7 +15,7 @@ export async function getDistTags(args: {
   const { ctx } = args;
   const name = parsePackageName(args.input.name);
   const meta = await findPackageMeta(ctx, name.name);
-  assertCanRead(ctx.actor, name, meta);
+  await assertCanRead(ctx, name, meta);
   if (!meta) throw notFound(name.name);
   return liveDistTags(ctx.deps.db, meta.id);
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
-import { assertCanRead } from "../auth/policy.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { packages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -69,7 +69,7 @@ export async function getPackument(
       ...(stale ? { stale } : {}),
     };
   }
-  assertCanRead(ctx.actor, name, meta);
+  await assertCanRead(ctx, name, meta);
   if (!meta) throw notFound(name.name);
 
   const baseUrl = ctx.deps.publicUrl();

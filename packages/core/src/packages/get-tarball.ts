@@ -1,6 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import semver from "semver";
-import { assertCanRead } from "../auth/policy.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -50,7 +50,7 @@ export async function getTarball(args: {
   if (!meta && uplink && !(await isPrivateName(ctx, uplink, name))) {
     row = { ...(await getUplinkTarball(ctx, uplink, name, version)), access: "public" };
   } else {
-    assertCanRead(ctx.actor, name, meta);
+    await assertCanRead(ctx, name, meta, missing);
     if (!meta) throw missing();
     const tarball = await findTarball(ctx, meta.id, name.name, version);
     if (!tarball) throw missing();

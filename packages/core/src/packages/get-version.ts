@@ -1,6 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import semver from "semver";
-import { assertCanRead } from "../auth/policy.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags, packages, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -35,7 +35,7 @@ export async function getVersionManifest(args: {
     const { doc } = await getUplinkPackument(ctx, uplink, name, "full");
     return pickVersion(doc, name.name, spec);
   }
-  assertCanRead(ctx.actor, name, pkg ?? null);
+  await assertCanRead(ctx, name, pkg ?? null);
   if (!pkg) throw new PackrError("NOT_FOUND", `Package ${name.name} is not in this registry.`);
 
   let version = semver.valid(spec);

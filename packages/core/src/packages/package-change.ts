@@ -1,8 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
-import { isAdminToken } from "../auth/policy.ts";
-import type { ServiceContext, TokenActor, Tx } from "../context.ts";
-import type { Queryable } from "../db/client.ts";
-import { packageMaintainers, packages } from "../db/schema/index.ts";
+import { eq, sql } from "drizzle-orm";
+import type { ServiceContext, Tx } from "../context.ts";
+import { packages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { refreshSearchDocument } from "../search/search-document.ts";
 import { revString } from "./build-packument.ts";
@@ -58,28 +56,6 @@ export async function bumpRevision(
 /** After commit: this instance must not wait for its own NOTIFY to read its write. */
 export function forgetPackage(ctx: ServiceContext, name: PackageName): void {
   ctx.deps.packageCache.invalidate(name.name);
-}
-
-/** Maintainers (and admins) may change a package; everyone else is told whom to ask. */
-export async function assertMaintainer(
-  tx: Queryable,
-  pkg: Pick<PackageRow, "id">,
-  token: TokenActor,
-  name: PackageName,
-): Promise<void> {
-  if (isAdminToken(token)) return;
-  const [row] = await tx
-    .select({ one: sql<number>`1` })
-    .from(packageMaintainers)
-    .where(
-      and(eq(packageMaintainers.packageId, pkg.id), eq(packageMaintainers.userId, token.userId)),
-    );
-  if (!row) {
-    throw new PackrError(
-      "FORBIDDEN",
-      `You are not a maintainer of ${name.name}. Ask one of its maintainers to add you (npm owner add ${token.userName} ${name.name}).`,
-    );
-  }
 }
 
 /**

@@ -1,15 +1,15 @@
 import { eq } from "drizzle-orm";
 import { assertScopeAllowed, requirePermission, requireToken } from "../auth/policy.ts";
+import { assertMayChange, decideCreate } from "../auth/write-rule.ts";
 import type { ServiceContext, TokenActor } from "../context.ts";
 import { packages } from "../db/schema/index.ts";
 import { isPackrError, type PackrError } from "../errors.ts";
 import { notFound } from "./get-packument.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
-import { assertMaintainer } from "./package-change.ts";
 
 /**
- * How big a body a write under a package name may carry, decided from the caller's token and the
- * package's maintainers alone — before a byte of the body is read. A publish may be up to
+ * How big a body a write under a package name may carry, decided from the caller's token, the
+ * package's maintainers and the scope's owner alone — before a byte of the body is read. A publish may be up to
  * PACKR_MAX_BODY_SIZE, and reading and parsing that much is the expensive part of a request; a
  * stranger must not get to make the registry do it only to be told 401 or 403 afterwards.
  *
@@ -54,8 +54,14 @@ async function assertMayWriteDocument(
   requirePermission(token, "publish", `publish ${name.name}`);
   assertScopeAllowed(token, name);
   const pkg = await packageId(ctx, name);
-  // A name nobody has published yet is anyone's first publish (publish checks the rest).
-  if (pkg) await assertMaintainer(ctx.deps.db, pkg, token, name);
+  // A name nobody has published yet: whoever may create a package in its scope.
+  if (pkg) {
+    await assertMayChange(ctx.deps.db, pkg, token, name, {
+      kind: "write",
+      activity: "publishing",
+      publish: true,
+    });
+  } else await decideCreate(ctx.deps.db, token, name, ctx.deps.scopeClaim);
 }
 
 /** Unpublish (`unpublish`) and owner changes (`publish`): a maintainer of a package that exists. */
@@ -69,15 +75,21 @@ async function assertMayWriteRevision(
   assertScopeAllowed(token, name);
   const pkg = await packageId(ctx, name);
   if (!pkg) throw notFound(name.name);
-  await assertMaintainer(ctx.deps.db, pkg, token, name);
+  await assertMayChange(ctx.deps.db, pkg, token, name, {
+    kind: "write",
+    activity: `changing ${name.name}`,
+  });
 }
 
-async function packageId(ctx: ServiceContext, name: PackageName): Promise<{ id: string } | null> {
+async function packageId(
+  ctx: ServiceContext,
+  name: PackageName,
+): Promise<{ id: string; access: "public" | "restricted" } | null> {
   const [row] = await ctx.deps.db
-    .select({ id: packages.id, rev: packages.rev })
+    .select({ id: packages.id, rev: packages.rev, access: packages.access })
     .from(packages)
     .where(eq(packages.name, name.name))
     .limit(1);
   // rev 0: a first publish that has not committed; nobody is its maintainer yet.
-  return row && row.rev > 0 ? { id: row.id } : null;
+  return row && row.rev > 0 ? { id: row.id, access: row.access } : null;
 }

@@ -4,12 +4,15 @@ import semver from "semver";
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, isAdminToken, requirePermission } from "../auth/policy.ts";
-import type { ServiceContext, TokenActor } from "../context.ts";
+import { announceAccessChange, forgetAccess } from "../auth/user-access.ts";
+import { assertMayChange, decideCreate } from "../auth/write-rule.ts";
+import type { ServiceContext, TokenActor, Tx } from "../context.ts";
 import { distTags, packageMaintainers, packages, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { enqueueJob } from "../jobs/outbox.ts";
 import { ANALYZE_VERSION } from "../jobs/topics.ts";
+import { insertOrg } from "../orgs/insert-org.ts";
 import { holdBlob } from "../storage/blob-references.ts";
 import { sha512Hex, tarballKey } from "../storage/blob-store.ts";
 import { assertNotUpstream } from "../uplink/assert-not-upstream.ts";
@@ -22,7 +25,7 @@ import {
   serializeEntry,
 } from "./manifest.ts";
 import { isNewStyleName, type PackageName, parsePackageName } from "./names.ts";
-import { assertMaintainer, bumpRevision, forgetPackage } from "./package-change.ts";
+import { bumpRevision, forgetPackage } from "./package-change.ts";
 import { assertTarballMatchesManifest } from "./tarball-manifest.ts";
 
 const Attachment = z.object({
@@ -98,7 +101,9 @@ export async function publishPackage(args: {
   const tags = requestedTags(body["dist-tags"], version);
   const access = body.access === "private" ? "restricted" : body.access;
 
+  let firstPublish = false;
   const result = await ctx.deps.db.transaction(async (tx) => {
+    firstPublish = false;
     const now = ctx.deps.now();
     const created = await tx
       .insert(packages)
@@ -125,11 +130,30 @@ export async function publishPackage(args: {
     if (!pkg) throw new PackrError("INTERNAL", `Package ${name.name} vanished during publish.`);
 
     if (isNew) {
+      // Checked again under the transaction: the scope may have been claimed since the pre-check.
+      let decision = await decideCreate(tx, token, name, ctx.deps.scopeClaim);
+      if (decision.kind === "claim" && !(await claimScope(tx, ctx, decision.org, token))) {
+        // Another publish claimed the scope first (and committed): judged as that org's now.
+        decision = await decideCreate(tx, token, name, ctx.deps.scopeClaim);
+        if (decision.kind === "claim") {
+          throw new PackrError("CONFLICT", `@${decision.org} is being claimed; publish again.`);
+        }
+      }
+      if (decision.kind === "org") {
+        await tx.update(packages).set({ orgId: decision.orgId }).where(eq(packages.id, pkg.id));
+      }
       await tx
         .insert(packageMaintainers)
         .values({ packageId: pkg.id, userId: token.userId, createdAt: now });
+      // The publisher now maintains it: every instance must let them read it at once.
+      await announceAccessChange(tx, [token.userId]);
+      firstPublish = true;
     } else {
-      await assertMaintainer(tx, pkg, token, name);
+      await assertMayChange(tx, pkg, token, name, {
+        kind: "write",
+        activity: "publishing",
+        publish: true,
+      });
     }
 
     const [existing] = await tx
@@ -204,13 +228,37 @@ export async function publishPackage(args: {
     } as const;
   });
   forgetPackage(ctx, name);
+  if (firstPublish) forgetAccess(ctx, [token.userId]);
   return result;
 }
 
 /**
- * The checks of the transaction, made before the tarball is written: a maintainer of an existing
- * package, and a version number not taken (a live version with the same bytes is npm's retry,
- * which succeeds).
+ * PACKR_SCOPE_CLAIM=first-publish: the first publish into a scope nobody owns creates the org of
+ * that name, with the publisher as its admin, in the publish's own transaction. False when a
+ * concurrent publish created it first: the savepoint keeps this transaction usable, so the
+ * caller judges the publish again against that org (two first publishes by one person both land).
+ */
+async function claimScope(
+  tx: Tx,
+  ctx: ServiceContext,
+  org: string,
+  token: TokenActor,
+): Promise<boolean> {
+  try {
+    await tx.transaction((savepoint) =>
+      insertOrg(savepoint, ctx, { name: org, adminUserId: token.userId }),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof PackrError && err.code === "CONFLICT") return false;
+    throw err;
+  }
+}
+
+/**
+ * The checks of the transaction, made before the tarball is written: the right to change an
+ * existing package (or to create one under this name, in this scope), and a version number not
+ * taken (a live version with the same bytes is npm's retry, which succeeds).
  */
 async function assertMayAddVersion(
   ctx: ServiceContext,
@@ -224,8 +272,15 @@ async function assertMayAddVersion(
     .from(packages)
     .where(eq(packages.name, name.name))
     .limit(1);
-  if (!pkg) return;
-  await assertMaintainer(ctx.deps.db, pkg, token, name);
+  if (!pkg) {
+    await decideCreate(ctx.deps.db, token, name, ctx.deps.scopeClaim);
+    return;
+  }
+  await assertMayChange(ctx.deps.db, pkg, token, name, {
+    kind: "write",
+    activity: "publishing",
+    publish: true,
+  });
   const [existing] = await ctx.deps.db
     .select({ integrity: versions.integrity, unpublishedAt: versions.unpublishedAt })
     .from(versions)

@@ -1,12 +1,13 @@
 import { and, eq } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
+import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { liveDistTags } from "./dist-tag-rules.ts";
 import { parsePackageName } from "./names.ts";
-import { assertMaintainer, bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
+import { bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
 
 /**
  * `DELETE /-/package/<name>/dist-tags/<tag>` (npm dist-tag rm, yarn npm tag remove). `latest`
@@ -29,7 +30,10 @@ export async function removeDistTag(args: {
 
   const tags = await ctx.deps.db.transaction(async (tx) => {
     const pkg = await lockPackage(tx, name);
-    await assertMaintainer(tx, pkg, token, name);
+    await assertMayChange(tx, pkg, token, name, {
+      kind: "write",
+      activity: `changing the dist-tags of ${name.name}`,
+    });
     const removed = await tx
       .delete(distTags)
       .where(and(eq(distTags.packageId, pkg.id), eq(distTags.tag, input.tag)))

@@ -2,12 +2,13 @@ import { and, eq } from "drizzle-orm";
 import semver from "semver";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
+import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { assertTagName, liveDistTags } from "./dist-tag-rules.ts";
 import { parsePackageName } from "./names.ts";
-import { assertMaintainer, bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
+import { bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
 
 /**
  * `PUT /-/package/<name>/dist-tags/<tag>` with a JSON string body (npm dist-tag add, yarn npm tag
@@ -34,7 +35,10 @@ export async function setDistTag(args: {
   let changed = false;
   const tags = await ctx.deps.db.transaction(async (tx) => {
     const pkg = await lockPackage(tx, name);
-    await assertMaintainer(tx, pkg, token, name);
+    await assertMayChange(tx, pkg, token, name, {
+      kind: "write",
+      activity: `changing the dist-tags of ${name.name}`,
+    });
     const [row] = await tx
       .select({ unpublishedAt: versions.unpublishedAt })
       .from(versions)

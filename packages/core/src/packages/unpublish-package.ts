@@ -1,8 +1,9 @@
 import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
+import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { parsePackageName } from "./names.ts";
-import { assertCurrentRev, assertMaintainer, bumpRevision, lockPackage } from "./package-change.ts";
+import { assertCurrentRev, bumpRevision, lockPackage } from "./package-change.ts";
 import {
   assertWithinUnpublishWindow,
   finishUnpublish,
@@ -30,7 +31,10 @@ export async function unpublishPackage(args: {
   const now = ctx.deps.now();
   const result = await ctx.deps.db.transaction(async (tx) => {
     const pkg = await lockPackage(tx, name);
-    await assertMaintainer(tx, pkg, token, name);
+    await assertMayChange(tx, pkg, token, name, {
+      kind: "write",
+      activity: `unpublishing ${name.name}`,
+    });
     assertCurrentRev(pkg, name, input.rev);
     const gone = await liveVersions(tx, pkg);
     if (gone.length === 0) return { id: pkg.id, rev: pkg.rev, gone, changed: false };

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
+import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { PackrError } from "../errors.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
-import { assertCurrentRev, assertMaintainer, bumpRevision, lockPackage } from "./package-change.ts";
+import { assertCurrentRev, bumpRevision, lockPackage } from "./package-change.ts";
 import {
   assertWithinUnpublishWindow,
   finishUnpublish,
@@ -44,7 +45,10 @@ export async function unpublishVersions(args: {
   const now = ctx.deps.now();
   const result = await ctx.deps.db.transaction(async (tx) => {
     const pkg = await lockPackage(tx, name);
-    await assertMaintainer(tx, pkg, token, name);
+    await assertMayChange(tx, pkg, token, name, {
+      kind: "write",
+      activity: `unpublishing versions of ${name.name}`,
+    });
     assertCurrentRev(pkg, name, input.rev);
     const live = await liveVersions(tx, pkg);
     const gone = live.filter((v) => !kept.has(v.version));

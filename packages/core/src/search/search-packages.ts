@@ -1,5 +1,5 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import { canReadRestricted } from "../auth/policy.ts";
+import { readableCondition } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { packageSearch, packages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -118,7 +118,8 @@ export async function searchPackages(args: {
   const searchScore = sql<number>`(${tier} + (${within} + ${final}) / 2)::float8`;
 
   const conditions: SQL[] = [];
-  if (!canReadRestricted(ctx.actor)) conditions.push(sql`${packages.access} = 'public'`);
+  const readable = readableCondition(ctx.actor);
+  if (readable) conditions.push(readable);
   if (tsq || useTrigram) {
     const matches = [tsq ? sql`${s.document} @@ (${tsq})` : null, useTrigram ? typo : null].filter(
       (m): m is SQL => m !== null,

@@ -1,11 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
-import { assertCanRead, requirePermission } from "../auth/policy.ts";
+import { requirePermission } from "../auth/policy.ts";
+import { assertCanRead } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { packageSearch, packageStars } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { revString } from "../packages/build-packument.ts";
+import { findPackageMeta, notFound } from "../packages/get-packument.ts";
 import { parsePackageName } from "../packages/names.ts";
 import { bumpRevision, forgetPackage, lockPackage } from "../packages/package-change.ts";
 
@@ -47,9 +49,13 @@ export async function starPackage(args: {
   }
   const starred = parsed.data.users[token.userName] === true;
 
+  // Judged before the transaction: the access snapshot may need the database, which an open
+  // transaction on the embedded (single-connection) database would hold.
+  const meta = await findPackageMeta(ctx, name.name);
+  await assertCanRead(ctx, name, meta);
+  if (!meta) throw notFound(name.name);
   const result = await ctx.deps.db.transaction(async (tx) => {
     const pkg = await lockPackage(tx, name);
-    assertCanRead(ctx.actor, name, pkg);
     const changed = starred
       ? await tx
           .insert(packageStars)

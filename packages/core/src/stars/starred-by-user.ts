@@ -1,5 +1,5 @@
-import { and, asc, eq, type SQL, sql } from "drizzle-orm";
-import { canReadRestricted } from "../auth/policy.ts";
+import { and, asc, eq, type SQL } from "drizzle-orm";
+import { readableCondition } from "../auth/read-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { packageStars, packages, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -17,8 +17,7 @@ export async function starredByUser(args: {
 }): Promise<StarredRows> {
   const { ctx } = args;
   const user = parseKey(args.input.key);
-  const conditions: SQL[] = [eq(users.name, user)];
-  if (!canReadRestricted(ctx.actor)) conditions.push(sql`${packages.access} = 'public'`);
+  const conditions: Array<SQL | undefined> = [eq(users.name, user), readableCondition(ctx.actor)];
   const rows = await ctx.deps.db
     .select({ name: packages.name })
     .from(packageStars)

@@ -6,7 +6,8 @@ import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { RateLimiter } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
-import type { UplinkConfig } from "../config/config.ts";
+import { ACCESS_CHANGED, AccessCache } from "../auth/user-access.ts";
+import type { ScopeClaim, UplinkConfig } from "../config/config.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
 import { users } from "../db/schema/index.ts";
@@ -69,6 +70,7 @@ export async function createTestDeps(
     privateScopes?: string[];
     publicUrl?: string;
     scopedDefaultAccess?: "restricted" | "public";
+    scopeClaim?: ScopeClaim;
     /** Embedded database and blobs in this directory, kept on close (restart tests reopen them). */
     persist?: { dir: string };
     /** The clock every verb and the TokenService read (tests move it instead of waiting). */
@@ -104,6 +106,12 @@ export async function createTestDeps(
     onListening: () => packageCache.resume(),
     onLost: () => packageCache.suspend(),
   });
+  const access = new AccessCache(handle.db);
+  await handle.listen(ACCESS_CHANGED, {
+    onNotify: (payload) => access.onNotify(payload),
+    onListening: () => access.clear(),
+    onLost: () => access.clear(),
+  });
   return {
     db: handle.db,
     blobStore: new FsBlobStore(path.join(blobDir, "blobs")),
@@ -126,6 +134,8 @@ export async function createTestDeps(
       signup: { ...OPEN_SIGNUP, ...opts.signup },
     },
     scopedDefaultAccess: opts.scopedDefaultAccess ?? "restricted",
+    scopeClaim: opts.scopeClaim ?? "first-publish",
+    access,
     async close() {
       await downloads.close().catch(() => {});
       await tokens.close();
@@ -234,6 +244,7 @@ export async function tokenContext(
   });
   return { deps, actor: await deps.tokens.verify(token), requestId: "test", token };
 }
+export { grantTeam, removeFromOrg, setOrgRole } from "./orgs.ts";
 export { type LocalS3, startLocalS3 } from "./s3rver.ts";
 export { makeTarball, makeTarballSync } from "./tarball.ts";
 export { startUplinkServer, type UplinkRequest, type UplinkServer } from "./uplink-server.ts";

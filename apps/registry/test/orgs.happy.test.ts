@@ -25,7 +25,8 @@ const json = async (res: Response, status: number) => {
 const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
 
 beforeAll(async () => {
-  reg = await createTestRegistry();
+  // The session test signs a new person up through a provider.
+  reg = await createTestRegistry({ PACKR_SIGNUP: "open" });
   alice = (await tokenContext(reg.runtime.deps, { user: "alice", role: "maintainer" })).token;
   bob = (await tokenContext(reg.runtime.deps, { user: "bob", role: "maintainer" })).token;
   await tokenContext(reg.runtime.deps, { user: "carol", role: "maintainer" });

@@ -5,7 +5,9 @@
  * case, the last admin's removal or demotion, a grant outside the org's scope, unknown users; and
  * the public packages list under PACKR_READ_REQUIRES_AUTH.
  */
+import { schema } from "@packr/core";
 import { publishBody, tokenContext } from "@packr/core/testing";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestRegistry, type TestRegistry } from "./harness.ts";
 import { client, expectError } from "./http.ts";
@@ -89,6 +91,8 @@ beforeAll(async () => {
   await ok(await a.post(`${ORG}/teams/frontend/members`, { user: "bob" }), 201);
   await ok(await a.put("/@acme%2fui", publishBody("@acme/ui", "1.0.0")), 201);
   await ok(await a.put("/@other%2fui", publishBody("@other/ui", "1.0.0")), 201);
+  // As if published before orgs existed: the first publish claimed @other; take the org away.
+  await deps.db.delete(schema.orgs).where(eq(schema.orgs.name, "other"));
   await ok(await a.put("/plain-ui", publishBody("plain-ui", "1.0.0")), 201);
   await ok(
     await a.put(`${ORG}/teams/frontend/packages/%40acme%2Fui`, { permission: "read-only" }),

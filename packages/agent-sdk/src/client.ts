@@ -196,40 +196,41 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
   const orgPath = (org: string) => `/api/v1/admin/orgs/${segment(orgSlug(org), "org")}`;
   const teamPath = (org: string, team: string) => `${orgPath(org)}/teams/${segment(team, "team")}`;
   const orgs: OrgsClient = {
-    mine: () => get("/api/v1/admin/users/me/orgs"),
-    list: () => get("/api/v1/admin/orgs"),
-    create: (body) =>
+    mine: async () => get("/api/v1/admin/users/me/orgs"),
+    list: async () => get("/api/v1/admin/orgs"),
+    create: async (body) =>
       request("POST", "/api/v1/admin/orgs", { body: { ...body, name: orgSlug(body.name) } }),
-    get: (org) => get(orgPath(org)),
-    update: (org, body) => request("PATCH", orgPath(org), { body }),
-    delete: (org) => request("DELETE", orgPath(org)),
-    packages: (org) => get(`/api/v1/orgs/${segment(orgSlug(org), "org")}/packages`),
+    get: async (org) => get(orgPath(org)),
+    update: async (org, body) => request("PATCH", orgPath(org), { body }),
+    delete: async (org) => request("DELETE", orgPath(org)),
+    packages: async (org) => get(`/api/v1/orgs/${segment(orgSlug(org), "org")}/packages`),
     members: {
-      list: (org) => get(`${orgPath(org)}/members`),
-      add: (org, user, role) =>
+      list: async (org) => get(`${orgPath(org)}/members`),
+      add: async (org, user, role) =>
         request("POST", `${orgPath(org)}/members`, { body: { user, role } }),
-      setRole: (org, user, role) =>
+      setRole: async (org, user, role) =>
         request("PATCH", `${orgPath(org)}/members/${segment(user, "user")}`, { body: { role } }),
-      remove: (org, user) => request("DELETE", `${orgPath(org)}/members/${segment(user, "user")}`),
+      remove: async (org, user) =>
+        request("DELETE", `${orgPath(org)}/members/${segment(user, "user")}`),
     },
     teams: {
-      list: (org) => get(`${orgPath(org)}/teams`),
-      create: (org, body) => request("POST", `${orgPath(org)}/teams`, { body }),
-      delete: (org, team) => request("DELETE", teamPath(org, team)),
+      list: async (org) => get(`${orgPath(org)}/teams`),
+      create: async (org, body) => request("POST", `${orgPath(org)}/teams`, { body }),
+      delete: async (org, team) => request("DELETE", teamPath(org, team)),
       members: {
-        list: (org, team) => get(`${teamPath(org, team)}/members`),
-        add: (org, team, user) =>
+        list: async (org, team) => get(`${teamPath(org, team)}/members`),
+        add: async (org, team, user) =>
           request("POST", `${teamPath(org, team)}/members`, { body: { user } }),
-        remove: (org, team, user) =>
+        remove: async (org, team, user) =>
           request("DELETE", `${teamPath(org, team)}/members/${segment(user, "user")}`),
       },
       packages: {
-        list: (org, team) => get(`${teamPath(org, team)}/packages`),
-        grant: (org, team, name, permission) =>
+        list: async (org, team) => get(`${teamPath(org, team)}/packages`),
+        grant: async (org, team, name, permission) =>
           request("PUT", `${teamPath(org, team)}/packages/${segment(name, "package")}`, {
             body: { permission },
           }),
-        revoke: (org, team, name) =>
+        revoke: async (org, team, name) =>
           request("DELETE", `${teamPath(org, team)}/packages/${segment(name, "package")}`),
       },
     },

@@ -21,7 +21,7 @@ import {
   TeamResponse,
 } from "@packr/agent/schemas";
 import { publishBody } from "@packr/core/testing";
-import { escapeName, npmrc, stopRegistry } from "@packr/registry/e2e/clients";
+import { escapeName, loginToken, npmrc, stopRegistry } from "@packr/registry/e2e/clients";
 import {
   type RegistryProcess,
   seedTokens,
@@ -33,7 +33,8 @@ import { CliSandbox, cli, fails, jsonError, ok } from "./cli-harness.ts";
 let registry: RegistryProcess;
 let box: CliSandbox;
 /** HOMEs whose ~/.npmrc holds each person's token. */
-const homes: Record<"alice" | "bob" | "carol" | "nobody", string> = {
+const homes: Record<"admin" | "alice" | "bob" | "carol" | "nobody", string> = {
+  admin: "",
   alice: "",
   bob: "",
   carol: "",
@@ -55,6 +56,11 @@ beforeAll(async () => {
     homes[who] = await box.home(who);
     await writeFile(path.join(homes[who], ".npmrc"), npmrc(registry.url, tokens[i]));
   }
+  homes.admin = await box.home("admin");
+  await writeFile(
+    path.join(homes.admin, ".npmrc"),
+    npmrc(registry.url, await loginToken(registry.url, "admin", registry.adminPassword)),
+  );
   homes.nobody = await box.home("nobody");
   await writeFile(path.join(homes.nobody, ".npmrc"), npmrc(registry.url));
 });
@@ -96,6 +102,13 @@ describe("packr-cli org", () => {
       ["acme", "admin"],
       ["beta", "admin"],
     ]);
+    // A platform admin sees every org with --all, with no role where not a member.
+    const all = OrgList.parse(ok(await as("admin", ["org", "ls", "--all", "--json"])).json());
+    expect(all.orgs.map((o) => [o.name, o.role])).toEqual([
+      ["acme", null],
+      ["beta", null],
+    ]);
+    expect(ok(await as("admin", ["org", "ls"])).stdout).toContain("not a member of any org");
     // Bob belongs to nothing yet.
     expect(ok(await as("bob", ["org", "ls"])).stdout).toContain("You are not a member of any org.");
 

@@ -76,6 +76,12 @@ export { openDatabase } from "./db/client.ts";
 export { type DataDirLock, lockDataDir } from "./db/data-dir-lock.ts";
 export * as schema from "./db/schema/index.ts";
 export {
+  ORG_ROLES,
+  type OrgRole,
+  TEAM_PERMISSIONS,
+  type TeamPermission,
+} from "./db/schema/index.ts";
+export {
   AuthorizeDeviceInput,
   authorizeDevice,
   type DeviceAuthorization,
@@ -110,6 +116,44 @@ export {
 export { enqueueJob, OUTBOX_CHANNEL } from "./jobs/outbox.ts";
 export { OutboxRelay, type RelayOptions } from "./jobs/outbox-relay.ts";
 export { ANALYZE_VERSION, GENERATE_DOCS } from "./jobs/topics.ts";
+export { createOrg } from "./orgs/create-org.ts";
+export { deleteOrg } from "./orgs/delete-org.ts";
+export { getOrg, listMyOrgs, listOrgs } from "./orgs/list-orgs.ts";
+export {
+  addOrgMember,
+  listOrgMembers,
+  removeOrgMember,
+  setOrgMemberRole,
+} from "./orgs/org-members.ts";
+export {
+  parseOrgRole,
+  parseOrgSlug,
+  parseTeamName,
+  parseTeamPermission,
+} from "./orgs/org-names.ts";
+export { listPublicOrgPackages } from "./orgs/org-packages.ts";
+export type {
+  OrgDetail,
+  OrgMember,
+  OrgPackage,
+  OrgPackages,
+  OrgSummary,
+  TeamGrant,
+  TeamMember,
+  TeamSummary,
+} from "./orgs/org-views.ts";
+export {
+  addTeamMember,
+  listTeamMembers,
+  removeTeamMember,
+} from "./orgs/team-members.ts";
+export {
+  grantTeamPackage,
+  listTeamPackages,
+  revokeTeamPackage,
+} from "./orgs/team-packages.ts";
+export { createTeam, deleteTeam, listTeams } from "./orgs/teams.ts";
+export { updateOrg } from "./orgs/update-org.ts";
 export { type ChangeOwnersResult, changeOwners } from "./packages/change-owners.ts";
 export { deleteTarball } from "./packages/delete-tarball.ts";
 export { type DeprecateResult, deprecateVersions } from "./packages/deprecate-versions.ts";

@@ -28,6 +28,7 @@ import {
   TokenList,
 } from "../api-schemas.ts";
 import { openApiApp } from "./openapi-app.ts";
+import { orgAdmin } from "./orgs.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 type Security = Array<Record<string, string[]>>;
@@ -264,3 +265,5 @@ admin
     const r = await decideDeviceCode({ ctx: c.get("ctx"), input: c.req.valid("json") });
     return c.json(r, 200);
   });
+// Orgs and teams, behind the same authentication (sessions, the internal secret, tokens).
+admin.route("/", orgAdmin);

@@ -2,6 +2,7 @@ import { admin } from "./admin.ts";
 import { agentApi } from "./agent.ts";
 import { registerDeviceRoutes } from "./device.ts";
 import { openApiApp } from "./openapi-app.ts";
+import { orgPackagesApi } from "./orgs.ts";
 import { signingKeysApi } from "./signing-keys.ts";
 import { registerWebLoginRoutes } from "./web-login.ts";
 
@@ -14,6 +15,7 @@ export function createApi() {
   registerDeviceRoutes(api);
   registerWebLoginRoutes(api);
   api.route("/", admin);
+  api.route("/", orgPackagesApi);
   api.route("/", signingKeysApi);
   api.route("/", agentApi);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

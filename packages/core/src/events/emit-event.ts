@@ -14,6 +14,7 @@ export type EventType =
   | "token.created"
   | "token.revoked"
   | "org.created"
+  | "org.updated"
   | "org.deleted"
   | "org.member.added"
   | "org.member.removed"

@@ -73,15 +73,17 @@ export const OrgPackages = z.object({
 export const Ok = z.object({ ok: z.literal(true) });
 
 export const CreateOrgBody = z.object({
+  /** An npm scope, `@` optional. */
   name: z.string(),
-  displayName: z.string().optional(),
+  displayName: z.string().nullable().optional(),
 });
-export const UpdateOrgBody = z.object({ displayName: z.string() });
+/** A null display name clears it. */
+export const UpdateOrgBody = z.object({ displayName: z.string().nullable() });
 export const AddOrgMemberBody = z.object({ user: z.string(), role: OrgRole });
 export const SetOrgRoleBody = z.object({ role: OrgRole });
 export const CreateTeamBody = z.object({
   name: z.string(),
-  description: z.string().optional(),
+  description: z.string().nullable().optional(),
 });
 export const AddTeamMemberBody = z.object({ user: z.string() });
 export const GrantBody = z.object({ permission: TeamPermission });

@@ -26,6 +26,7 @@ import type {
   TeamPackageResponse,
   TeamPermission,
   TeamResponse,
+  UpdateOrgBody,
 } from "./schemas.ts";
 
 export type PackrClientOptions = {
@@ -80,7 +81,8 @@ export type OrgsClient = {
   create(body: CreateOrgBody): Promise<OrgResponse>;
   /** One org with its member, team and package counts. */
   get(org: string): Promise<OrgDetailsResponse>;
-  update(org: string, body: { displayName: string }): Promise<OrgResponse>;
+  /** Change the display name (null clears it). */
+  update(org: string, body: UpdateOrgBody): Promise<OrgResponse>;
   delete(org: string): Promise<Ok>;
   /** The org's packages: public ones for anyone, restricted ones too for its members. */
   packages(org: string): Promise<OrgPackages>;

@@ -135,7 +135,10 @@ describe("client.orgs against a registry", () => {
       code: "CONFLICT",
     });
     // The same slug in another letter case.
-    await expect(bob.orgs.create({ name: "Refusals" })).rejects.toBeInstanceOf(PackrApiError);
+    await expect(bob.orgs.create({ name: "Refusals" })).rejects.toMatchObject({
+      status: 409,
+      code: "CONFLICT",
+    });
     // No token.
     const anon = createPackrClient({ registry: registry.url });
     await expect(anon.orgs.mine()).rejects.toMatchObject({ status: 401, code: "UNAUTHORIZED" });

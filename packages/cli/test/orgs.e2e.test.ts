@@ -173,19 +173,22 @@ describe("packr-cli org", () => {
     const denied = fails(await as("bob", ["org", "add", "acme", "carol"]), 3);
     expect(denied.stderr).toMatch(/^error .*acme/m);
     const deniedJson = jsonError(await as("bob", ["org", "add", "acme", "carol", "--json"]));
-    expect(deniedJson).toMatchObject({ status: 403, exitCode: 3 });
-    expect(deniedJson.error).toContain("acme");
+    expect(deniedJson).toMatchObject({ code: "FORBIDDEN", status: 403, exitCode: 3 });
+    expect(deniedJson.error).toBe(denied.stderr.trim().replace(/^error /, ""));
+    expect(deniedJson.error).toContain("bob is a reader in @acme");
 
     // A user who does not exist: 404 naming them (exit 4).
     fails(await as("alice", ["org", "add", "acme", "nosuchuser"]), 4, "nosuchuser");
     // The last admin cannot step down: 409 (exit 1).
     const last = jsonError(await as("alice", ["org", "role", "acme", "alice", "reader", "--json"]));
-    expect(last).toMatchObject({ status: 409, exitCode: 1 });
+    expect(last).toMatchObject({ code: "CONFLICT", status: 409, exitCode: 1 });
     expect(last.error).toMatch(/admin/);
     // The same slug in another letter case.
-    expect(
-      jsonError(await as("bob", ["org", "create", "ACME", "--json"])).status,
-    ).toBeGreaterThanOrEqual(400);
+    expect(jsonError(await as("bob", ["org", "create", "ACME", "--json"]))).toMatchObject({
+      code: "CONFLICT",
+      status: 409,
+      exitCode: 1,
+    });
     // An org that does not exist.
     fails(await as("alice", ["org", "show", "no-such-org"]), 4);
 
@@ -261,8 +264,8 @@ describe("packr-cli team and access", () => {
     const outside = jsonError(
       await as("alice", ["access", "grant", "read-only", "acme:frontend", "@beta/other", "--json"]),
     );
-    expect(outside.status).toBeGreaterThanOrEqual(400);
-    expect(outside.error).toContain("@beta/other");
+    expect(outside).toMatchObject({ code: "FORBIDDEN", status: 403, exitCode: 3 });
+    expect(outside.error).toContain("@beta/other is outside @acme");
     fails(await as("bob", ["access", "revoke", "acme:frontend", "@acme/ui"]), 3);
 
     expect(ok(await as("alice", ["access", "revoke", "acme:frontend", "@acme/ui"])).stdout).toBe(

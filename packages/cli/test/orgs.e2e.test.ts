@@ -314,6 +314,18 @@ describe("packr-cli team and access", () => {
   it("lists the commands in help", async () => {
     const help = ok(await as("alice", ["--help"])).stdout;
     for (const c of ["org", "team", "access"]) expect(help).toMatch(new RegExp(`^  ${c} `, "m"));
+    const commands = {
+      org: ["create", "ls", "show", "members", "add", "remove", "role"],
+      team: ["create", "delete", "ls", "add", "remove"],
+      access: ["grant", "revoke", "ls"],
+    };
+    for (const [group, subs] of Object.entries(commands)) {
+      for (const command of [[group], ...subs.map((sub) => [group, sub])]) {
+        const r = ok(await as("nobody", [...command, "--help"]));
+        expect(r.stdout, command.join(" ")).toContain("Examples:\n  $ packr-cli");
+        expect(r.stdout).not.toContain("\x1b[");
+      }
+    }
     const team = ok(await as("alice", ["team", "--help"])).stdout;
     expect(team).toContain("create [options] <org:team>");
     expect(team).toContain("packr-cli team ls acme:frontend");

@@ -167,7 +167,7 @@ ${examples([
   org
     .command("remove <org> <user>")
     .alias("rm")
-    .description("Remove a user from an org (org admins); their tokens lose its access at once")
+    .description("Remove a user from an org (org admins); their tokens lose its access too")
     .addHelpText(
       "after",
       examples(["packr-cli org remove acme bob", "packr-cli org rm @acme bob --json"]),

@@ -13,6 +13,7 @@ import {
   startRegistryProcess,
 } from "@packr/registry/test/harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createPackrClient, PackrApiError, type PackrClient } from "../src/index.ts";
 import * as S from "../src/schemas.ts";
 
@@ -145,5 +146,66 @@ describe("client.orgs against a registry", () => {
     // Names that could reach another route are refused before any request.
     await expect(alice.orgs.members.remove("refusals", "..")).rejects.toBeInstanceOf(TypeError);
     await expect(alice.orgs.get("")).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
+describe("the schemas and the registry's OpenAPI document", () => {
+  it("name the same fields, required alike, for every org document and body", async () => {
+    const doc = (await (await fetch(`${registry.url}/openapi.json`)).json()) as {
+      components: { schemas: Record<string, unknown> };
+    };
+    // OpenAPI component (the registry's name) → this package's schema.
+    const pairs: Record<string, z.ZodObject> = {
+      Org: S.Org,
+      OrgDetail: S.OrgDetails,
+      OrgList: S.OrgList,
+      OrgCreated: S.OrgResponse,
+      OrgDetailResponse: S.OrgDetailsResponse,
+      OrgMember: S.OrgMember,
+      OrgMemberList: S.OrgMemberList,
+      OrgMemberResponse: S.OrgMemberResponse,
+      Team: S.Team,
+      TeamList: S.TeamList,
+      TeamResponse: S.TeamResponse,
+      TeamMember: S.TeamMember,
+      TeamMemberList: S.TeamMemberList,
+      TeamMemberResponse: S.TeamMemberResponse,
+      TeamGrant: S.TeamPackage,
+      TeamGrantList: S.TeamPackageList,
+      TeamGrantResponse: S.TeamPackageResponse,
+      OrgPackages: S.OrgPackages,
+      Ok: S.Ok,
+      CreateOrg: S.CreateOrgBody,
+      UpdateOrg: S.UpdateOrgBody,
+      AddOrgMember: S.AddOrgMemberBody,
+      SetOrgRole: S.SetOrgRoleBody,
+      CreateTeam: S.CreateTeamBody,
+      AddTeamMember: S.AddTeamMemberBody,
+      Grant: S.GrantBody,
+    };
+    type Served = { properties?: object; required?: string[]; allOf?: Served[]; $ref?: string };
+    const schemas = doc.components.schemas as Record<string, Served>;
+    // An extended schema is served as allOf [$ref base, {extra fields}]: merge it into one object.
+    const flat = (x: Served | undefined): Served => {
+      if (!x) return {};
+      if (x.$ref) return flat(schemas[x.$ref.replace("#/components/schemas/", "")]);
+      const parts = [x, ...(x.allOf ?? []).map(flat)];
+      return {
+        properties: Object.assign({}, ...parts.map((p) => p.properties ?? {})),
+        required: parts.flatMap((p) => p.required ?? []),
+      };
+    };
+    for (const [name, schema] of Object.entries(pairs)) {
+      expect(schemas[name], name).toBeDefined();
+      const served = flat(schemas[name]);
+      const ours = z.toJSONSchema(schema, { io: "input" }) as {
+        properties?: object;
+        required?: string[];
+      };
+      expect(Object.keys(served.properties ?? {}).sort(), name).toEqual(
+        Object.keys(ours.properties ?? {}).sort(),
+      );
+      expect([...new Set(served.required)].sort(), name).toEqual([...(ours.required ?? [])].sort());
+    }
   });
 });

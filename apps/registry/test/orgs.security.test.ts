@@ -253,6 +253,22 @@ describe("what the org routes refuse", () => {
     }
   });
 
+  it("refuses hostile user and team names in paths", async () => {
+    for (const bad of ["..%2Fx", "%00", "x".repeat(300), "a%20b", "%25"]) {
+      for (const call of [
+        { method: "PATCH", path: `${ORG}/members/${bad}`, body: { role: "reader" } },
+        { method: "DELETE", path: `${ORG}/members/${bad}` },
+        { method: "DELETE", path: `${ORG}/teams/${bad}` },
+        { method: "GET", path: `${ORG}/teams/${bad}/members` },
+        { method: "DELETE", path: `${ORG}/teams/frontend/members/${bad}` },
+      ]) {
+        await expectError(await send(call, alice), 400, "VALIDATION").catch((e) => {
+          throw new Error(`${label(call)}: ${e.message}`);
+        });
+      }
+    }
+  });
+
   it("refuses a second org of the same name in any letter case (409)", async () => {
     for (const name of ["acme", "ACME", "@Acme"]) {
       const body = await expectError(

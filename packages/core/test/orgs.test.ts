@@ -313,6 +313,9 @@ describe.each(testDrivers())("orgs and teams on %s", (driver) => {
       const members = await listOrgMembers({ ctx: root, input: { org: "duel" } });
       expect(members.filter((m) => m.role === "admin")).toHaveLength(1);
       expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+      // The loser was demoted by the winner first: under the org's lock it is no admin any more.
+      const lost = outcomes.find((o) => o.status === "rejected");
+      expect(lost?.status === "rejected" && lost.reason).toMatchObject({ code: "FORBIDDEN" });
     });
   });
 

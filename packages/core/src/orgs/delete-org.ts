@@ -19,10 +19,11 @@ export async function deleteOrg(args: {
   input: { org: string };
 }): Promise<{ ok: true }> {
   const { ctx } = args;
-  const { org } = await manageOrg(ctx, args.input.org, "delete the org");
+  const managed = await manageOrg(ctx, args.input.org, "delete the org");
+  const { org } = managed;
   const now = ctx.deps.now();
   const memberIds = await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const owned = await ownedPackages(tx, org.name);
     if (owned.count > 0) {
       throw new PackrError(

@@ -10,6 +10,9 @@ import { parseOrgSlug } from "./org-names.ts";
 /** An org as one caller sees it: their own role in it (null for a platform admin who is not a member). */
 export type OrgView = { org: OrgRow; principal: Principal; role: OrgRole | null };
 
+/** An org the caller may manage, and what they are doing (for `lockOrg`'s second look). */
+export type ManagedOrg = OrgView & { action: string };
+
 /**
  * Who may manage orgs at all: a person, i.e. a dashboard session or a token whose role is
  * `maintainer` or `admin`. Tokens of the CI roles (`ci-readonly`, `ci-publish`) manage nothing: a
@@ -92,13 +95,24 @@ export async function manageOrg(
   ctx: ServiceContext,
   rawSlug: string,
   action: string,
-): Promise<OrgView> {
+): Promise<ManagedOrg> {
   const slug = parseOrgSlug(rawSlug);
   const principal = requireOrgManager(ctx, action, slug);
   const org = await findOrg(ctx.deps.db, slug);
   if (!org) throw orgNotFound(slug);
   const role = await orgRoleOf(ctx.deps.db, org.id, principal.userId);
-  if (role === "admin" || isAdminPrincipal(principal)) return { org, principal, role };
+  assertManager(principal, org.name, role, action);
+  return { org, principal, role, action };
+}
+
+/** Admins of the org and platform admins pass; others get 404 (non-members) or a 403 naming their role. */
+export function assertManager(
+  principal: Principal,
+  slug: string,
+  role: OrgRole | null,
+  action: string,
+): void {
+  if (role === "admin" || isAdminPrincipal(principal)) return;
   if (role === null) throw orgNotFound(slug);
   throw new PackrError(
     "FORBIDDEN",

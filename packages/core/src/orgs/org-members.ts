@@ -33,12 +33,13 @@ export async function addOrgMember(args: {
   input: { org: string; user: string; role: string };
 }): Promise<OrgMember> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "add members");
+  const managed = await manageOrg(ctx, input.org, "add members");
+  const { org } = managed;
   const role = parseOrgRole(input.role);
   const user = await requireUser(ctx.deps.db, input.user);
   const now = ctx.deps.now();
   const member = await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const [row] = await tx
       .insert(orgMembers)
       .values({ orgId: org.id, userId: user.id, role, createdAt: now, updatedAt: now })
@@ -77,12 +78,13 @@ export async function setOrgMemberRole(args: {
   input: { org: string; user: string; role: string };
 }): Promise<OrgMember> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "change members' roles");
+  const managed = await manageOrg(ctx, input.org, "change members' roles");
+  const { org } = managed;
   const role = parseOrgRole(input.role);
   const user = await requireUser(ctx.deps.db, input.user);
   const now = ctx.deps.now();
   const result = await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const current = await requireMember(tx, org, user);
     if (current.role === role) {
       return { member: { user: user.name, role, addedAt: current.createdAt }, changed: false };
@@ -117,33 +119,33 @@ export async function removeOrgMember(args: {
   input: { org: string; user: string };
 }): Promise<{ ok: true }> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "remove members");
+  const managed = await manageOrg(ctx, input.org, "remove members");
+  const { org } = managed;
   const user = await requireUser(ctx.deps.db, input.user);
   const now = ctx.deps.now();
   await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const current = await requireMember(tx, org, user);
     if (current.role === "admin") await assertNotLastAdmin(tx, org, user.name, "remove");
-    const orgTeams = tx.select({ id: teams.id }).from(teams).where(eq(teams.orgId, org.id));
+    // Team members are org members: leaving the org leaves its teams.
     const left = await tx
-      .delete(teamMembers)
-      .where(and(eq(teamMembers.userId, user.id), inArray(teamMembers.teamId, orgTeams)))
-      .returning({ teamId: teamMembers.teamId });
-    const teamNames =
-      left.length === 0
-        ? []
-        : (
-            await tx
-              .select({ name: teams.name })
-              .from(teams)
-              .where(
-                inArray(
-                  teams.id,
-                  left.map((l) => l.teamId),
-                ),
-              )
-              .orderBy(asc(teams.name))
-          ).map((t) => t.name);
+      .select({ id: teams.id, name: teams.name })
+      .from(teamMembers)
+      .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+      .where(and(eq(teams.orgId, org.id), eq(teamMembers.userId, user.id)))
+      .orderBy(asc(teams.name));
+    if (left.length > 0) {
+      await tx.delete(teamMembers).where(
+        and(
+          eq(teamMembers.userId, user.id),
+          inArray(
+            teamMembers.teamId,
+            left.map((t) => t.id),
+          ),
+        ),
+      );
+    }
+    const teamNames = left.map((t) => t.name);
     await tx
       .delete(orgMembers)
       .where(and(eq(orgMembers.orgId, org.id), eq(orgMembers.userId, user.id)));

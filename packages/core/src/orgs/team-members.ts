@@ -36,11 +36,12 @@ export async function addTeamMember(args: {
   input: { org: string; team: string; user: string };
 }): Promise<TeamMember> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "add team members");
+  const managed = await manageOrg(ctx, input.org, "add team members");
+  const { org } = managed;
   const user = await requireUser(ctx.deps.db, input.user);
   const now = ctx.deps.now();
   const member = await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const team = await requireTeam(tx, org, input.team);
     if ((await orgRoleOf(tx, org.id, user.id)) === null) {
       throw new PackrError(
@@ -83,11 +84,12 @@ export async function removeTeamMember(args: {
   input: { org: string; team: string; user: string };
 }): Promise<{ ok: true }> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "remove team members");
+  const managed = await manageOrg(ctx, input.org, "remove team members");
+  const { org } = managed;
   const user = await requireUser(ctx.deps.db, input.user);
   const now = ctx.deps.now();
   await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const team = await requireTeam(tx, org, input.team);
     const removed = await tx
       .delete(teamMembers)

@@ -39,12 +39,13 @@ export async function grantTeamPackage(args: {
   input: { org: string; team: string; package: string; permission: string };
 }): Promise<TeamGrant> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "grant package access");
+  const managed = await manageOrg(ctx, input.org, "grant package access");
+  const { org } = managed;
   const permission = parseTeamPermission(input.permission);
   const name = packageOfOrg(org, input.package);
   const now = ctx.deps.now();
   const result = await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const team = await requireTeam(tx, org, input.team);
     const pkg = await requirePackage(tx, name);
     const [before] = await tx
@@ -90,11 +91,12 @@ export async function revokeTeamPackage(args: {
   input: { org: string; team: string; package: string };
 }): Promise<{ ok: true }> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "revoke package access");
+  const managed = await manageOrg(ctx, input.org, "revoke package access");
+  const { org } = managed;
   const name = packageOfOrg(org, input.package);
   const now = ctx.deps.now();
   const memberIds = await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const team = await requireTeam(tx, org, input.team);
     const pkg = await requirePackage(tx, name);
     const [removed] = await tx

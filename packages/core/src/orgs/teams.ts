@@ -62,12 +62,13 @@ export async function createTeam(args: {
   input: { org: string; team: string; description?: string | null | undefined };
 }): Promise<TeamSummary> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "create teams");
+  const managed = await manageOrg(ctx, input.org, "create teams");
+  const { org } = managed;
   const name = parseTeamName(input.team, org.name);
   const description = parseTeamDescription(input.description);
   const now = ctx.deps.now();
   return ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const [team] = await tx
       .insert(teams)
       .values({
@@ -110,10 +111,11 @@ export async function deleteTeam(args: {
   input: { org: string; team: string };
 }): Promise<{ ok: true }> {
   const { ctx, input } = args;
-  const { org } = await manageOrg(ctx, input.org, "delete teams");
+  const managed = await manageOrg(ctx, input.org, "delete teams");
+  const { org } = managed;
   const now = ctx.deps.now();
   const memberIds = await ctx.deps.db.transaction(async (tx) => {
-    await lockOrg(tx, org);
+    await lockOrg(tx, managed);
     const team = await requireTeam(tx, org, input.team);
     const members = await tx
       .select({ userId: teamMembers.userId })

@@ -14,11 +14,12 @@ export async function updateOrg(args: {
   input: { org: string; displayName: string | null };
 }): Promise<OrgSummary> {
   const { ctx } = args;
-  const { org, role } = await manageOrg(ctx, args.input.org, "change the org's settings");
+  const managed = await manageOrg(ctx, args.input.org, "change the org's settings");
+  const { org, role } = managed;
   const displayName = parseDisplayName(args.input.displayName);
   const now = ctx.deps.now();
   const updated = await ctx.deps.db.transaction(async (tx) => {
-    const current = await lockOrg(tx, org);
+    const current = await lockOrg(tx, managed);
     if (current.displayName === displayName) return current;
     const [row] = await tx
       .update(orgs)

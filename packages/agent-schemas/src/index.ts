@@ -186,3 +186,6 @@ export type CompatibleVersion = z.infer<typeof CompatibleVersion>;
 export type PreviousVersion = z.infer<typeof PreviousVersion>;
 export type DownloadPoint = z.infer<typeof DownloadPoint>;
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The organization admin API (orgs, members, teams, package grants). */
+export * from "./orgs.ts";

@@ -3,12 +3,30 @@ import type {
   AgentPackage,
   CompareResponse,
   CompatibleVersion,
+  CreateOrgBody,
+  CreateTeamBody,
   DependencyGraph,
   DocsResponse,
   DownloadPoint,
+  Ok,
+  OrgDetailsResponse,
+  OrgList,
+  OrgMemberList,
+  OrgMemberResponse,
+  OrgPackages,
+  OrgResponse,
+  OrgRole,
   PreviousVersion,
   RecommendationsResponse,
   SearchResponse,
+  TeamList,
+  TeamMemberList,
+  TeamMemberResponse,
+  TeamPackageList,
+  TeamPackageResponse,
+  TeamPermission,
+  TeamResponse,
+  UpdateOrgBody,
 } from "./schemas.ts";
 
 export type PackrClientOptions = {
@@ -45,6 +63,56 @@ export type PackrClient = {
   getPreviousVersion(name: string, version: string): Promise<PreviousVersion>;
   /** Downloads over an npm-style period (`last-week`, `2026-01-01:2026-01-31`, …). */
   getDownloads(name: string, period?: string): Promise<DownloadPoint>;
+  /** Organizations, their members, teams and team package grants (admin API; needs a token). */
+  orgs: OrgsClient;
+};
+
+/**
+ * The organization admin API. An org is named by its slug, the npm scope without `@` (`"acme"`;
+ * `"@acme"` is accepted too). Each call answers the API's document as it is (`{orgs}`, `{org}`,
+ * `{members}`, …). Reads are retried like the agent calls; writes are sent once, never retried.
+ */
+export type OrgsClient = {
+  /** The caller's orgs with the caller's role in each (`GET /api/v1/admin/users/me/orgs`). */
+  mine(): Promise<OrgList>;
+  /** Every org the caller may see, with the caller's role or null (`GET /api/v1/admin/orgs`). */
+  list(): Promise<OrgList>;
+  /** Create an org; the caller becomes its first admin. */
+  create(body: CreateOrgBody): Promise<OrgResponse>;
+  /** One org with its member, team and package counts. */
+  get(org: string): Promise<OrgDetailsResponse>;
+  /** Change the display name (null clears it). */
+  update(org: string, body: UpdateOrgBody): Promise<OrgResponse>;
+  delete(org: string): Promise<Ok>;
+  /** The org's packages: public ones for anyone, restricted ones too for its members. */
+  packages(org: string): Promise<OrgPackages>;
+  members: {
+    list(org: string): Promise<OrgMemberList>;
+    add(org: string, user: string, role: OrgRole): Promise<OrgMemberResponse>;
+    setRole(org: string, user: string, role: OrgRole): Promise<OrgMemberResponse>;
+    remove(org: string, user: string): Promise<Ok>;
+  };
+  teams: {
+    list(org: string): Promise<TeamList>;
+    create(org: string, body: CreateTeamBody): Promise<TeamResponse>;
+    delete(org: string, team: string): Promise<Ok>;
+    members: {
+      list(org: string, team: string): Promise<TeamMemberList>;
+      add(org: string, team: string, user: string): Promise<TeamMemberResponse>;
+      remove(org: string, team: string, user: string): Promise<Ok>;
+    };
+    packages: {
+      list(org: string, team: string): Promise<TeamPackageList>;
+      /** Grant (or change) the team's permission on one package of the org's scope. */
+      grant(
+        org: string,
+        team: string,
+        pkg: string,
+        permission: TeamPermission,
+      ): Promise<TeamPackageResponse>;
+      revoke(org: string, team: string, pkg: string): Promise<Ok>;
+    };
+  };
 };
 
 const RETRYABLE = (status: number) => status === 429 || status >= 500;
@@ -65,24 +133,40 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
   const retries = options.retries ?? 2;
   const doFetch = options.fetch ?? fetch;
 
-  async function get<T>(
+  /**
+   * One call. A read (GET) is retried after a 5xx, a 429 or a network error; a write is sent once,
+   * since a lost answer to it says nothing about whether the registry acted on it.
+   */
+  async function request<T>(
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     path: string,
-    query: Record<string, string | number | undefined> = {},
+    opts: { query?: Record<string, string | number | undefined>; body?: unknown } = {},
   ): Promise<T> {
     const url = new URL(base + path);
-    for (const [k, v] of Object.entries(query))
+    for (const [k, v] of Object.entries(opts.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {
       accept: "application/json",
       "user-agent": options.userAgent ?? "@packr/agent",
     };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(opts.body);
+    }
+    const attempts = method === "GET" ? retries : 0;
     let lastError: unknown;
-    for (let attempt = 0; attempt <= retries; attempt++) {
+    for (let attempt = 0; attempt <= attempts; attempt++) {
       if (attempt > 0) await sleep(250 * 2 ** (attempt - 1));
       let res: Response;
       try {
-        res = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+        res = await doFetch(url, {
+          method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
       } catch (err) {
         const timedOut =
           err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
@@ -97,7 +181,7 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
       }
       if (res.ok) return (await res.json()) as T;
       const error = await toApiError(res);
-      if (!RETRYABLE(res.status) || attempt === retries) throw error;
+      if (!RETRYABLE(res.status) || attempt === attempts) throw error;
       lastError = error;
       const retryAfter = Number(res.headers.get("retry-after"));
       if (res.status === 429 && Number.isFinite(retryAfter) && retryAfter > 0) {
@@ -107,8 +191,55 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
     throw lastError;
   }
 
+  const get = <T>(path: string, query: Record<string, string | number | undefined> = {}) =>
+    request<T>("GET", path, { query });
+
   const pkg = (name: string) => `/agent/${encodeName(name)}`;
+  const orgPath = (org: string) => `/api/v1/admin/orgs/${segment(orgSlug(org), "org")}`;
+  const teamPath = (org: string, team: string) => `${orgPath(org)}/teams/${segment(team, "team")}`;
+  const orgs: OrgsClient = {
+    mine: async () => get("/api/v1/admin/users/me/orgs"),
+    list: async () => get("/api/v1/admin/orgs"),
+    create: async (body) =>
+      request("POST", "/api/v1/admin/orgs", { body: { ...body, name: orgSlug(body.name) } }),
+    get: async (org) => get(orgPath(org)),
+    update: async (org, body) => request("PATCH", orgPath(org), { body }),
+    delete: async (org) => request("DELETE", orgPath(org)),
+    packages: async (org) => get(`/api/v1/orgs/${segment(orgSlug(org), "org")}/packages`),
+    members: {
+      list: async (org) => get(`${orgPath(org)}/members`),
+      add: async (org, user, role) =>
+        request("POST", `${orgPath(org)}/members`, { body: { user, role } }),
+      setRole: async (org, user, role) =>
+        request("PATCH", `${orgPath(org)}/members/${segment(user, "user")}`, { body: { role } }),
+      remove: async (org, user) =>
+        request("DELETE", `${orgPath(org)}/members/${segment(user, "user")}`),
+    },
+    teams: {
+      list: async (org) => get(`${orgPath(org)}/teams`),
+      create: async (org, body) => request("POST", `${orgPath(org)}/teams`, { body }),
+      delete: async (org, team) => request("DELETE", teamPath(org, team)),
+      members: {
+        list: async (org, team) => get(`${teamPath(org, team)}/members`),
+        add: async (org, team, user) =>
+          request("POST", `${teamPath(org, team)}/members`, { body: { user } }),
+        remove: async (org, team, user) =>
+          request("DELETE", `${teamPath(org, team)}/members/${segment(user, "user")}`),
+      },
+      packages: {
+        list: async (org, team) => get(`${teamPath(org, team)}/packages`),
+        grant: async (org, team, name, permission) =>
+          request("PUT", `${teamPath(org, team)}/packages/${segment(name, "package")}`, {
+            body: { permission },
+          }),
+        revoke: async (org, team, name) =>
+          request("DELETE", `${teamPath(org, team)}/packages/${segment(name, "package")}`),
+      },
+    },
+  };
+
   return {
+    orgs,
     getPackage: (name) => get(pkg(name)),
     search: (query, opts = {}) => get("/agent/search", { q: query, limit: opts.limit }),
     compare: (names) => get("/agent/compare", { packages: names.join(",") }),
@@ -120,6 +251,22 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
     getDownloads: (name, period = "last-week") =>
       get(`/-/downloads/point/${encodeURIComponent(period)}/${encodeName(name)}`),
   };
+}
+
+/** `@acme` or `acme` → `acme`: an org is named by its scope without the `@`. */
+function orgSlug(org: string): string {
+  return org.startsWith("@") ? org.slice(1) : org;
+}
+
+/**
+ * One path segment, percent-encoded whole (a package name's `/` too: `@acme%2Fui`), so that no
+ * name can reach another route. An empty name, `.` or `..` is refused before any request.
+ */
+function segment(value: string, what: string): string {
+  if (value === "" || value === "." || value === "..") {
+    throw new TypeError(`A ${what} name is required; got "${value}".`);
+  }
+  return encodeURIComponent(value);
 }
 
 /** `@scope/name` → `@scope%2Fname`, as npm sends it; everything else percent-encoded. */

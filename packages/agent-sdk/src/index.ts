@@ -1,3 +1,8 @@
-export { createPackrClient, type PackrClient, type PackrClientOptions } from "./client.ts";
+export {
+  createPackrClient,
+  type OrgsClient,
+  type PackrClient,
+  type PackrClientOptions,
+} from "./client.ts";
 export { PackrApiError, PackrNetworkError } from "./errors.ts";
 export type * from "./schemas.ts";

@@ -122,6 +122,21 @@ describe("@packr/agent retries and timeouts (local HTTP server)", () => {
     expect(hits).toBe(2);
   });
 
+  it("sends a write once: a lost or failed answer to it is not retried", async () => {
+    hits = 0;
+    answers = [
+      { status: 503, body: { error: "busy", code: "UNAVAILABLE" } },
+      { status: 201, body: { org: {} } },
+    ];
+    const packr = createPackrClient({ registry: url, retries: 2 });
+    await expect(packr.orgs.create({ name: "acme" })).rejects.toMatchObject({
+      code: "UNAVAILABLE",
+      status: 503,
+    });
+    expect(hits).toBe(1);
+    answers = [];
+  });
+
   it("times out a slow answer as a PackrNetworkError", async () => {
     answers = [{ status: 200, body: {}, delayMs: 1500 }];
     const packr = createPackrClient({ registry: url, timeoutMs: 200, retries: 0 });

@@ -1,9 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
+import { registerAccess } from "./commands/access.ts";
 import { registerAgent } from "./commands/agent.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerLogin } from "./commands/login.ts";
 import { registerLogout } from "./commands/logout.ts";
+import { registerOrg } from "./commands/org.ts";
 import { registerPublish } from "./commands/publish.ts";
+import { registerTeam } from "./commands/team.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerWhoami } from "./commands/whoami.ts";
 import type { CliContext } from "./context.ts";
@@ -15,7 +18,9 @@ import { Output } from "./output/output.ts";
 export function createProgram(ctx: CliContext, json: boolean): Command {
   const program = new Command("packr-cli");
   program
-    .description("Log in, manage tokens, set up projects and publish to a Packr registry.")
+    .description(
+      "Log in, manage tokens, set up projects, publish, and manage orgs and teams on a Packr registry.",
+    )
     .version(CLI_VERSION, "-v, --version")
     .exitOverride()
     .configureOutput({
@@ -39,6 +44,8 @@ Examples:
   $ packr-cli init --scope @myorg
   $ packr-cli token create ci --role ci-publish --scope @myorg --expires 90d
   $ packr-cli publish --tag next
+  $ packr-cli org create acme && packr-cli org add acme bob --role reader
+  $ packr-cli access grant read-write acme:frontend @acme/ui
 `,
     );
   registerLogin(program, ctx);
@@ -47,6 +54,9 @@ Examples:
   registerToken(program, ctx);
   registerInit(program, ctx);
   registerPublish(program, ctx);
+  registerOrg(program, ctx);
+  registerTeam(program, ctx);
+  registerAccess(program, ctx);
   registerAgent(program, ctx);
   return program;
 }

@@ -1,13 +1,8 @@
-import {
-  createPackrClient,
-  PackrApiError,
-  type PackrClient,
-  PackrNetworkError,
-} from "@packr/agent";
+import type { PackrClient } from "@packr/agent";
 import type { Command } from "commander";
 import { type CliContext, CommandScope } from "../context.ts";
-import { CliError, kindOfStatus, usageError } from "../errors.ts";
-import { CLI_VERSION } from "../http/client.ts";
+import { usageError } from "../errors.ts";
+import { fromSdkError, sdkClient } from "../http/sdk.ts";
 import type { Output } from "../output/output.ts";
 import { table } from "../output/output.ts";
 import { withProgress } from "../output/progress.ts";
@@ -249,14 +244,7 @@ async function open(
 ): Promise<{ out: Output; client: PackrClient }> {
   const scope = new CommandScope(ctx, command);
   const settings = await scope.settings();
-  const client = createPackrClient({
-    registry: settings.registry,
-    token: settings.token,
-    retries: 1,
-    timeoutMs: 30_000,
-    userAgent: `packr-cli/${CLI_VERSION}`,
-  });
-  return { out: scope.out, client };
+  return { out: scope.out, client: sdkClient(settings) };
 }
 
 /** One SDK call with a progress line, its errors mapped onto the CLI's kinds and exit codes. */
@@ -264,19 +252,7 @@ async function call<T>(out: Output, label: string, work: () => Promise<T>): Prom
   try {
     return await withProgress(out, label, work);
   } catch (err) {
-    if (err instanceof PackrApiError) {
-      throw new CliError(kindOfStatus(err.status), err.message, {
-        code: err.code,
-        status: err.status,
-      });
-    }
-    if (err instanceof PackrNetworkError) {
-      throw new CliError("network", err.message, { code: err.code, cause: err });
-    }
-    if (err instanceof TypeError && /package name|registry must/.test(err.message)) {
-      throw usageError(err.message);
-    }
-    throw err;
+    throw fromSdkError(err);
   }
 }
 

@@ -1,13 +1,12 @@
 import { eq } from "drizzle-orm";
-import { emitAudit } from "../audit/emit-audit.ts";
 import { announceAccessChange, forgetAccess } from "../auth/user-access.ts";
 import type { ServiceContext } from "../context.ts";
 import { orgMembers, orgs } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
-import { emitEvent } from "../events/emit-event.ts";
 import { lockOrg } from "./lock-org.ts";
 import { manageOrg } from "./org-access.ts";
 import { ownedPackages } from "./org-packages-sql.ts";
+import { recordOrgChange } from "./record-org-change.ts";
 
 /**
  * Delete an org with its members, teams and grants. Refused (409) while its scope holds packages
@@ -38,14 +37,12 @@ export async function deleteOrg(args: {
       .where(eq(orgMembers.orgId, org.id));
     const ids = members.map((m) => m.userId);
     const data = { org: org.name };
-    await emitAudit(tx, ctx, {
-      action: "org.deleted",
-      targetType: "org",
-      targetId: org.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(tx, { type: "org.deleted", orgId: org.id, data }, now);
+    await recordOrgChange(
+      tx,
+      ctx,
+      { type: "org.deleted", orgId: org.id, target: { type: "org", id: org.id }, data },
+      now,
+    );
     await tx.delete(orgs).where(eq(orgs.id, org.id));
     await announceAccessChange(tx, ids);
     return ids;

@@ -1,11 +1,10 @@
 import { sql } from "drizzle-orm";
-import { emitAudit } from "../audit/emit-audit.ts";
 import { announceAccessChange } from "../auth/user-access.ts";
 import type { ServiceContext, Tx } from "../context.ts";
 import { orgMembers, orgs, packages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
-import { emitEvent } from "../events/emit-event.ts";
 import { newId } from "../ids.ts";
+import { recordOrgChange } from "./record-org-change.ts";
 
 export type OrgRow = typeof orgs.$inferSelect;
 
@@ -51,16 +50,15 @@ export async function insertOrg(
     .update(packages)
     .set({ orgId: org.id })
     .where(sql`lower(${packages.scope}) = ${org.name}`);
-  await emitAudit(tx, ctx, {
-    action: "org.created",
-    targetType: "org",
-    targetId: org.id,
-    orgId: org.id,
-    data: { org: org.name, admin: input.adminUserId },
-  });
-  await emitEvent(
+  await recordOrgChange(
     tx,
-    { type: "org.created", orgId: org.id, data: { org: org.name, admin: input.adminUserId } },
+    ctx,
+    {
+      type: "org.created",
+      orgId: org.id,
+      target: { type: "org", id: org.id },
+      data: { org: org.name, admin: input.adminUserId },
+    },
     now,
   );
   await announceAccessChange(tx, [input.adminUserId]);

@@ -1,16 +1,15 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { emitAudit } from "../audit/emit-audit.ts";
 import { announceAccessChange, forgetAccess } from "../auth/user-access.ts";
 import type { ServiceContext, Tx } from "../context.ts";
 import { type OrgRole, orgMembers, teamMembers, teams, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
-import { emitEvent } from "../events/emit-event.ts";
 import { requireUser } from "./find-user.ts";
 import type { OrgRow } from "./insert-org.ts";
 import { lockOrg } from "./lock-org.ts";
 import { manageOrg, viewOrg } from "./org-access.ts";
 import { parseOrgRole } from "./org-names.ts";
 import type { OrgMember } from "./org-views.ts";
+import { recordOrgChange } from "./record-org-change.ts";
 
 /** The members of an org and their roles; any member (or a platform admin) may list them. */
 export async function listOrgMembers(args: {
@@ -54,14 +53,12 @@ export async function addOrgMember(args: {
       );
     }
     const data = { org: org.name, user: user.name, role };
-    await emitAudit(tx, ctx, {
-      action: "org.member.added",
-      targetType: "user",
-      targetId: user.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(tx, { type: "org.member.added", orgId: org.id, data }, now);
+    await recordOrgChange(
+      tx,
+      ctx,
+      { type: "org.member.added", orgId: org.id, target: { type: "user", id: user.id }, data },
+      now,
+    );
     await announceAccessChange(tx, [user.id]);
     return { user: user.name, role: row.role, addedAt: row.createdAt };
   });
@@ -95,14 +92,17 @@ export async function setOrgMemberRole(args: {
       .set({ role, updatedAt: now })
       .where(and(eq(orgMembers.orgId, org.id), eq(orgMembers.userId, user.id)));
     const data = { org: org.name, user: user.name, from: current.role, to: role };
-    await emitAudit(tx, ctx, {
-      action: "org.member.role_changed",
-      targetType: "user",
-      targetId: user.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(tx, { type: "org.member.role_changed", orgId: org.id, data }, now);
+    await recordOrgChange(
+      tx,
+      ctx,
+      {
+        type: "org.member.role_changed",
+        orgId: org.id,
+        target: { type: "user", id: user.id },
+        data,
+      },
+      now,
+    );
     await announceAccessChange(tx, [user.id]);
     return { member: { user: user.name, role, addedAt: current.createdAt }, changed: true };
   });
@@ -150,14 +150,12 @@ export async function removeOrgMember(args: {
       .delete(orgMembers)
       .where(and(eq(orgMembers.orgId, org.id), eq(orgMembers.userId, user.id)));
     const data = { org: org.name, user: user.name, role: current.role, teams: teamNames };
-    await emitAudit(tx, ctx, {
-      action: "org.member.removed",
-      targetType: "user",
-      targetId: user.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(tx, { type: "org.member.removed", orgId: org.id, data }, now);
+    await recordOrgChange(
+      tx,
+      ctx,
+      { type: "org.member.removed", orgId: org.id, target: { type: "user", id: user.id }, data },
+      now,
+    );
     await announceAccessChange(tx, [user.id]);
   });
   forgetAccess(ctx, [user.id]);

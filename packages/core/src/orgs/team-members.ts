@@ -1,14 +1,13 @@
 import { and, asc, eq } from "drizzle-orm";
-import { emitAudit } from "../audit/emit-audit.ts";
 import { announceAccessChange, forgetAccess } from "../auth/user-access.ts";
 import type { ServiceContext } from "../context.ts";
 import { teamMembers, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
-import { emitEvent } from "../events/emit-event.ts";
 import { requireUser } from "./find-user.ts";
 import { lockOrg } from "./lock-org.ts";
 import { manageOrg, orgRoleOf, viewOrg } from "./org-access.ts";
 import type { TeamMember } from "./org-views.ts";
+import { recordOrgChange } from "./record-org-change.ts";
 import { requireTeam } from "./teams.ts";
 
 /** A team's members; any member of the org (or a platform admin) may list them. */
@@ -63,14 +62,12 @@ export async function addTeamMember(args: {
       );
     }
     const data = { org: org.name, team: team.name, user: user.name };
-    await emitAudit(tx, ctx, {
-      action: "team.member.added",
-      targetType: "team",
-      targetId: team.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(tx, { type: "team.member.added", orgId: org.id, data }, now);
+    await recordOrgChange(
+      tx,
+      ctx,
+      { type: "team.member.added", orgId: org.id, target: { type: "team", id: team.id }, data },
+      now,
+    );
     await announceAccessChange(tx, [user.id]);
     return { user: user.name, addedAt: row.createdAt };
   });
@@ -103,14 +100,12 @@ export async function removeTeamMember(args: {
       );
     }
     const data = { org: org.name, team: team.name, user: user.name };
-    await emitAudit(tx, ctx, {
-      action: "team.member.removed",
-      targetType: "team",
-      targetId: team.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(tx, { type: "team.member.removed", orgId: org.id, data }, now);
+    await recordOrgChange(
+      tx,
+      ctx,
+      { type: "team.member.removed", orgId: org.id, target: { type: "team", id: team.id }, data },
+      now,
+    );
     await announceAccessChange(tx, [user.id]);
   });
   forgetAccess(ctx, [user.id]);

@@ -1,16 +1,15 @@
 import { and, asc, eq } from "drizzle-orm";
-import { emitAudit } from "../audit/emit-audit.ts";
 import { announceAccessChange, forgetAccess } from "../auth/user-access.ts";
 import type { ServiceContext, Tx } from "../context.ts";
 import { packages, teamMembers, teamPackages } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
-import { emitEvent } from "../events/emit-event.ts";
 import { parsePackageName } from "../packages/names.ts";
 import type { OrgRow } from "./insert-org.ts";
 import { lockOrg } from "./lock-org.ts";
 import { manageOrg, viewOrg } from "./org-access.ts";
 import { parseTeamPermission } from "./org-names.ts";
 import type { TeamGrant } from "./org-views.ts";
+import { recordOrgChange } from "./record-org-change.ts";
 import { requireTeam, type TeamRow } from "./teams.ts";
 
 /** A team's package grants; any member of the org (or a platform admin) may list them. */
@@ -67,16 +66,16 @@ export async function grantTeamPackage(args: {
       permission,
       from: before?.permission ?? null,
     };
-    await emitAudit(tx, ctx, {
-      action: "package.access.granted",
-      targetType: "package",
-      targetId: pkg.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(
+    await recordOrgChange(
       tx,
-      { type: "package.access.granted", orgId: org.id, packageName: pkg.name, data },
+      ctx,
+      {
+        type: "package.access.granted",
+        orgId: org.id,
+        target: { type: "package", id: pkg.id },
+        packageName: pkg.name,
+        data,
+      },
       now,
     );
     return { memberIds: await announceToTeam(tx, team), changed: true };
@@ -116,16 +115,16 @@ export async function revokeTeamPackage(args: {
       package: pkg.name,
       permission: removed.permission,
     };
-    await emitAudit(tx, ctx, {
-      action: "package.access.revoked",
-      targetType: "package",
-      targetId: pkg.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(
+    await recordOrgChange(
       tx,
-      { type: "package.access.revoked", orgId: org.id, packageName: pkg.name, data },
+      ctx,
+      {
+        type: "package.access.revoked",
+        orgId: org.id,
+        target: { type: "package", id: pkg.id },
+        packageName: pkg.name,
+        data,
+      },
       now,
     );
     return announceToTeam(tx, team);

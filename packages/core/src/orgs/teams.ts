@@ -1,17 +1,16 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { emitAudit } from "../audit/emit-audit.ts";
 import { announceAccessChange, forgetAccess } from "../auth/user-access.ts";
 import type { ServiceContext } from "../context.ts";
 import type { Queryable } from "../db/client.ts";
 import { teamMembers, teams } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
-import { emitEvent } from "../events/emit-event.ts";
 import { newId } from "../ids.ts";
 import type { OrgRow } from "./insert-org.ts";
 import { lockOrg } from "./lock-org.ts";
 import { manageOrg, viewOrg } from "./org-access.ts";
 import { parseTeamDescription, parseTeamName } from "./org-names.ts";
 import type { TeamSummary } from "./org-views.ts";
+import { recordOrgChange } from "./record-org-change.ts";
 
 export type TeamRow = typeof teams.$inferSelect;
 
@@ -87,14 +86,12 @@ export async function createTeam(args: {
       });
     }
     const data = { org: org.name, team: name };
-    await emitAudit(tx, ctx, {
-      action: "team.created",
-      targetType: "team",
-      targetId: team.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(tx, { type: "team.created", orgId: org.id, data }, now);
+    await recordOrgChange(
+      tx,
+      ctx,
+      { type: "team.created", orgId: org.id, target: { type: "team", id: team.id }, data },
+      now,
+    );
     return {
       name: team.name,
       description: team.description,
@@ -122,14 +119,12 @@ export async function deleteTeam(args: {
       .from(teamMembers)
       .where(eq(teamMembers.teamId, team.id));
     const data = { org: org.name, team: team.name };
-    await emitAudit(tx, ctx, {
-      action: "team.deleted",
-      targetType: "team",
-      targetId: team.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(tx, { type: "team.deleted", orgId: org.id, data }, now);
+    await recordOrgChange(
+      tx,
+      ctx,
+      { type: "team.deleted", orgId: org.id, target: { type: "team", id: team.id }, data },
+      now,
+    );
     await tx.delete(teams).where(eq(teams.id, team.id));
     const ids = members.map((m) => m.userId);
     await announceAccessChange(tx, ids);

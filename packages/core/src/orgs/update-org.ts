@@ -1,12 +1,11 @@
 import { eq } from "drizzle-orm";
-import { emitAudit } from "../audit/emit-audit.ts";
 import type { ServiceContext } from "../context.ts";
 import { orgs } from "../db/schema/index.ts";
-import { emitEvent } from "../events/emit-event.ts";
 import { lockOrg } from "./lock-org.ts";
 import { manageOrg } from "./org-access.ts";
 import { parseDisplayName } from "./org-names.ts";
 import type { OrgSummary } from "./org-views.ts";
+import { recordOrgChange } from "./record-org-change.ts";
 
 /** Change an org's settings (its display name; null or empty clears it). Org admins only. */
 export async function updateOrg(args: {
@@ -27,14 +26,12 @@ export async function updateOrg(args: {
       .where(eq(orgs.id, org.id))
       .returning();
     const data = { org: org.name, from: { displayName: current.displayName }, to: { displayName } };
-    await emitAudit(tx, ctx, {
-      action: "org.updated",
-      targetType: "org",
-      targetId: org.id,
-      orgId: org.id,
-      data,
-    });
-    await emitEvent(tx, { type: "org.updated", orgId: org.id, data }, now);
+    await recordOrgChange(
+      tx,
+      ctx,
+      { type: "org.updated", orgId: org.id, target: { type: "org", id: org.id }, data },
+      now,
+    );
     return row ?? current;
   });
   return {

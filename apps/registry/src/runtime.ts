@@ -116,6 +116,7 @@ export async function createRuntime(
     scopedDefaultAccess: config.scopedDefaultAccess,
     scopeClaim: config.scopeClaim,
     access,
+    webhooks: config.webhooks,
   };
   const analysis: AnalysisThreads | undefined =
     config.analysisThreads > 0

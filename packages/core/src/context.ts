@@ -1,7 +1,7 @@
 import type { Actor } from "./auth/actor.ts";
 import type { RateLimiter } from "./auth/rate-limiter.ts";
 import type { AccessCache } from "./auth/user-access.ts";
-import type { ScopeClaim } from "./config/config.ts";
+import type { ScopeClaim, WebhookConfig } from "./config/config.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { DownloadCounter } from "./downloads/download-counter.ts";
 import type { PackageCache } from "./packages/package-cache.ts";
@@ -60,6 +60,8 @@ export type Deps = {
   scopeClaim: ScopeClaim;
   /** Each user's org roles, team grants and maintained packages, cached for the read checks. */
   access: AccessCache;
+  /** How webhooks are checked and delivered (PACKR_WEBHOOK_*). */
+  webhooks: WebhookConfig;
 };
 
 export type ServiceContext = {

@@ -65,6 +65,7 @@ export type {
   S3Config,
   ScopeClaim,
   UplinkConfig,
+  WebhookConfig,
 } from "./config/config.ts";
 export { DEFAULT_UPLINK_URL, loadConfig, loadDashboardConfig } from "./config/config.ts";
 export { describeDuration, parseDuration } from "./config/duration.ts";

@@ -207,6 +207,28 @@ export function localUrl(host: string, port: number): string {
   return `http://${name.includes(":") ? `[${name}]` : name}:${port}`;
 }
 
+/** A comma list of durations (`1m,5m,30m`), each as `duration` reads one; empty = the fallback. */
+const durationList = (fallback: number[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const out: number[] = [];
+      for (const part of v.split(",").map((s) => s.trim())) {
+        const ms = part === "" ? null : parseDuration(part);
+        if (ms === null) {
+          ctx.addIssue({
+            code: "custom",
+            message: `"${part}" is not a duration: use a number with a unit (500ms, 30s, 15m, 2h, 7d), comma-separated`,
+          });
+          return z.NEVER;
+        }
+        out.push(ms);
+      }
+      return out;
+    });
+
 /** The registry's port: PACKR_PORT, else PORT, else 4873. */
 const registryPort = (e: { PACKR_PORT?: number | undefined; PORT?: number | undefined }) =>
   e.PACKR_PORT ?? e.PORT ?? 4873;
@@ -321,6 +343,25 @@ const EnvSchema = z.object({
    */
   PACKR_BLOB_SWEEP_GRACE: duration(3_600_000),
   PACKR_BLOB_SWEEP_INTERVAL: duration(3_600_000),
+  /** Redis for BullMQ: the relay hands jobs to it and `apps/worker` runs them; unset = in process. */
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => /^rediss?:\/\//.test(v), "expected redis:// or rediss://")
+      .optional(),
+  ),
+  /** Delay before each webhook retry; its length is the number of retries. */
+  PACKR_WEBHOOK_RETRY_SCHEDULE: durationList([60_000, 300_000, 1_800_000, 7_200_000, 86_400_000]),
+  PACKR_WEBHOOK_ALLOW_HTTP: flag,
+  /** Let hooks target loopback and private addresses (tests, a closed network); logged loudly. */
+  PACKR_WEBHOOK_ALLOW_PRIVATE: flag,
+  /** How long one delivery may take for its 2xx. */
+  PACKR_WEBHOOK_TIMEOUT: duration(10_000),
+  /** A hook whose every delivery failed for this long is disabled. */
+  PACKR_WEBHOOK_DISABLE_AFTER: duration(3 * 86_400_000),
+  /** apps/worker: where /health and /metrics listen, and jobs run at once per queue. */
+  PACKR_WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(4874),
+  PACKR_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   DOC_GEN_ENABLED: flag,
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
@@ -329,6 +370,18 @@ const EnvSchema = z.object({
 
 /** PACKR_SCOPE_CLAIM. */
 export type ScopeClaim = "first-publish" | "admin-only";
+
+/** PACKR_WEBHOOK_*: how hooks are delivered (DESIGN.md §7). */
+export type WebhookConfig = {
+  /** Delay before each retry (ms); its length is the number of retries. */
+  retryScheduleMs: number[];
+  allowHttp: boolean;
+  allowPrivate: boolean;
+  /** A delivery's 2xx must arrive within this (ms). */
+  timeoutMs: number;
+  /** Every delivery failing for this long disables the hook (ms). */
+  disableAfterMs: number;
+};
 
 export type S3Config = {
   bucket: string;
@@ -405,6 +458,11 @@ export type Config = {
   downloadsFlushMs: number;
   /** Unreferenced blobs older than `graceMs` are deleted every `intervalMs` (0: never). */
   blobSweep: { graceMs: number; intervalMs: number };
+  /** REDIS_URL: jobs go through BullMQ (apps/worker runs them); undefined = the in-process runner. */
+  redisUrl: string | undefined;
+  webhooks: WebhookConfig;
+  /** apps/worker's own settings. */
+  worker: { port: number; concurrency: number };
   /** Set when DOC_GEN_ENABLED=true and ANTHROPIC_API_KEY is given: Claude writes package docs. */
   docGen: { apiKey: string; baseUrl: string | undefined; model: string } | undefined;
 };
@@ -488,6 +546,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     analysisThreads: e.PACKR_ANALYSIS_THREADS,
     downloadsFlushMs: e.PACKR_DOWNLOADS_FLUSH_SECONDS * 1000,
     blobSweep: { graceMs: e.PACKR_BLOB_SWEEP_GRACE, intervalMs: e.PACKR_BLOB_SWEEP_INTERVAL },
+    redisUrl: e.REDIS_URL,
+    webhooks: {
+      retryScheduleMs: e.PACKR_WEBHOOK_RETRY_SCHEDULE,
+      allowHttp: e.PACKR_WEBHOOK_ALLOW_HTTP,
+      allowPrivate: e.PACKR_WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: e.PACKR_WEBHOOK_TIMEOUT,
+      disableAfterMs: e.PACKR_WEBHOOK_DISABLE_AFTER,
+    },
+    worker: { port: e.PACKR_WORKER_PORT, concurrency: e.PACKR_WORKER_CONCURRENCY },
     docGen:
       e.DOC_GEN_ENABLED && e.ANTHROPIC_API_KEY
         ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.DOC_GEN_MODEL }

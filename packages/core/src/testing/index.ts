@@ -7,7 +7,7 @@ import postgres from "postgres";
 import { RateLimiter } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
 import { ACCESS_CHANGED, AccessCache } from "../auth/user-access.ts";
-import type { ScopeClaim, UplinkConfig } from "../config/config.ts";
+import type { ScopeClaim, UplinkConfig, WebhookConfig } from "../config/config.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
 import { users } from "../db/schema/index.ts";
@@ -81,6 +81,8 @@ export async function createTestDeps(
      * people up freely; the sign-up suites set the policy they test.
      */
     signup?: Partial<SignupPolicy>;
+    /** Webhook delivery settings; default: loopback and http allowed, retries in milliseconds. */
+    webhooks?: Partial<WebhookConfig>;
   } = {},
 ): Promise<TestDeps> {
   const blobDir = opts.persist?.dir ?? (await mkdtemp(path.join(os.tmpdir(), "packr-core-")));
@@ -136,6 +138,7 @@ export async function createTestDeps(
     scopedDefaultAccess: opts.scopedDefaultAccess ?? "restricted",
     scopeClaim: opts.scopeClaim ?? "first-publish",
     access,
+    webhooks: { ...TEST_WEBHOOKS, ...opts.webhooks },
     async close() {
       await downloads.close().catch(() => {});
       await tokens.close();
@@ -145,6 +148,18 @@ export async function createTestDeps(
     },
   };
 }
+
+/**
+ * Test receivers listen on loopback over http, so suites allow both; the schedule is in
+ * milliseconds so a whole retry sequence runs in a test.
+ */
+export const TEST_WEBHOOKS: WebhookConfig = {
+  retryScheduleMs: [10, 20, 30, 40, 50],
+  allowHttp: true,
+  allowPrivate: true,
+  timeoutMs: 2_000,
+  disableAfterMs: 3 * 86_400_000,
+};
 
 export const systemContext = (deps: Deps): ServiceContext => ({
   deps,

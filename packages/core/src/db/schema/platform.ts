@@ -1,45 +1,93 @@
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, index, integer, json, pgTable, text } from "drizzle-orm/pg-core";
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  json,
+  pgTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 import { timestamps, tstz } from "./_columns.ts";
 import { orgs, users } from "./identity.ts";
 
+/**
+ * A webhook belongs to a user (`userId`) or to an org (`orgId`, managed by the org's admins);
+ * exactly one is set. Events reach it only when its owner may read what they are about at
+ * delivery time (for an org hook: what the org's members may read through the org).
+ */
 export const webhooks = pgTable(
   "webhooks",
   {
     id: text("id").primaryKey(),
     orgId: text("org_id").references(() => orgs.id, { onDelete: "cascade" }),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
     url: text("url").notNull(),
+    /** HMAC key for both signatures; shown once at creation, like a token. */
     secret: text("secret").notNull(),
     events: text("events").array().notNull(),
+    /** Narrows the hook: `@acme` (a scope), `name` / `@acme/name` (one package) or a glob (`@acme/ui-*`); null = all. */
+    scope: text("scope"),
     active: boolean("active").notNull().default(true),
+    /** Since when every delivery has failed (null after a success); 3 days of it disables the hook. */
+    failingSince: tstz("failing_since"),
+    disabledAt: tstz("disabled_at"),
+    disabledReason: text("disabled_reason"),
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     ...timestamps(),
   },
-  (t) => [index("webhooks_org_idx").on(t.orgId)],
+  (t) => [
+    index("webhooks_org_idx").on(t.orgId),
+    index("webhooks_user_idx").on(t.userId),
+    check("webhooks_one_owner", sql`(${t.orgId} is null) <> (${t.userId} is null)`),
+  ],
 );
 
-/** One row per delivery attempt, so the dashboard can show every try and its answer. */
+export const WEBHOOK_DELIVERY_STATUSES = [
+  "pending",
+  "succeeded",
+  "failed",
+  "permanently_failed",
+] as const;
+
+/**
+ * One row per delivery attempt. `deliveryId` is the `X-Packr-Delivery` / `webhook-id` a receiver
+ * sees, the same on every attempt of one event to one hook; `(deliveryId, attempt)` is unique, so
+ * a job run twice records its attempt once. A `pending` row is an attempt not made yet (its
+ * `nextAttemptAt` is when); `failed` will be retried (the next attempt's row says when);
+ * `permanently_failed` was the last try.
+ */
 export const webhookDeliveries = pgTable(
   "webhook_deliveries",
   {
     id: text("id").primaryKey(),
+    deliveryId: text("delivery_id").notNull(),
     webhookId: text("webhook_id")
       .notNull()
       .references(() => webhooks.id, { onDelete: "cascade" }),
+    /** The event's stable id (the same across every hook it went to). */
+    eventId: text("event_id").notNull(),
     event: text("event").notNull(),
     payload: json("payload").$type<Record<string, unknown>>().notNull(),
     attempt: integer("attempt").notNull(),
-    status: text("status", {
-      enum: ["pending", "succeeded", "failed", "permanently_failed"],
-    }).notNull(),
+    status: text("status", { enum: WEBHOOK_DELIVERY_STATUSES }).notNull(),
+    /** What was sent, without the secret (signatures are derived values, kept). */
+    requestHeaders: json("request_headers").$type<Record<string, string>>(),
     responseStatus: integer("response_status"),
+    /** The first 4 KiB of the answer. */
     responseBody: text("response_body"),
     error: text("error"),
     durationMs: integer("duration_ms"),
     nextAttemptAt: tstz("next_attempt_at"),
+    attemptedAt: tstz("attempted_at"),
     createdAt: tstz("created_at").notNull().defaultNow(),
   },
-  (t) => [index("webhook_deliveries_webhook_idx").on(t.webhookId, t.createdAt)],
+  (t) => [
+    index("webhook_deliveries_webhook_idx").on(t.webhookId, t.createdAt, t.id),
+    uniqueIndex("webhook_deliveries_attempt_uq").on(t.deliveryId, t.attempt),
+  ],
 );
 
 /** Written in the same transaction as the change it records. */

@@ -270,3 +270,37 @@ export {
   type SignupMode,
   type SignupPolicy,
 } from "./users/signup-policy.ts";
+export { type CreateWebhookInput, createWebhook } from "./webhooks/create-webhook.ts";
+export { deleteWebhook } from "./webhooks/delete-webhook.ts";
+export {
+  isWebhookEventType,
+  parseWebhookEvents,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEventType,
+  WebhookEventTypeSchema,
+} from "./webhooks/event-types.ts";
+export { getWebhook } from "./webhooks/get-webhook.ts";
+export { hookScopeMatches, parseHookScope } from "./webhooks/hook-scope.ts";
+export { listWebhooks } from "./webhooks/list-webhooks.ts";
+export { type UpdateWebhookInput, updateWebhook } from "./webhooks/update-webhook.ts";
+export {
+  hookScopeWithin,
+  loadManagedWebhook,
+  requireHookManager,
+  webhookNotFound,
+} from "./webhooks/webhook-access.ts";
+export {
+  MAX_WEBHOOK_SECRET,
+  MAX_WEBHOOK_URL,
+  MAX_WEBHOOKS_PER_OWNER,
+  MIN_WEBHOOK_SECRET,
+  parseWebhookUrl,
+  webhookSecret,
+} from "./webhooks/webhook-input.ts";
+export {
+  type WebhookOwner,
+  type WebhookRow,
+  type WebhookView,
+  webhookView,
+  webhookViews,
+} from "./webhooks/webhook-view.ts";

@@ -189,3 +189,6 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** The organization admin API (orgs, members, teams, package grants). */
 export * from "./orgs.ts";
+
+/** The webhook admin API (hooks, test pings, deliveries, redelivery). */
+export * from "./webhooks.ts";

@@ -5,6 +5,9 @@ import type {
   CompatibleVersion,
   CreateOrgBody,
   CreateTeamBody,
+  CreateWebhookBody,
+  DeliveryList,
+  DeliveryResponse,
   DependencyGraph,
   DocsResponse,
   DownloadPoint,
@@ -18,6 +21,7 @@ import type {
   OrgRole,
   PreviousVersion,
   RecommendationsResponse,
+  Redelivery,
   SearchResponse,
   TeamList,
   TeamMemberList,
@@ -27,6 +31,11 @@ import type {
   TeamPermission,
   TeamResponse,
   UpdateOrgBody,
+  UpdateWebhookBody,
+  WebhookCreated,
+  WebhookList,
+  WebhookPing,
+  WebhookResponse,
 } from "./schemas.ts";
 
 export type PackrClientOptions = {
@@ -65,6 +74,31 @@ export type PackrClient = {
   getDownloads(name: string, period?: string): Promise<DownloadPoint>;
   /** Organizations, their members, teams and team package grants (admin API; needs a token). */
   orgs: OrgsClient;
+  /** Webhooks: the caller's or an org's hooks, test pings, deliveries and redelivery (admin API). */
+  webhooks: WebhooksClient;
+};
+
+/**
+ * The webhook admin API (`/api/v1/admin/webhooks…`). A hook is named by its id (`whk_…`). Reads
+ * are retried like the agent calls; writes (create, update, delete, test, redeliver) are sent once.
+ */
+export type WebhooksClient = {
+  /** Create a hook: the caller's own, or with `orgSlug` an org's. The answer holds the secret, once. */
+  create(body: CreateWebhookBody): Promise<WebhookCreated>;
+  /** The caller's hooks, or with `org` that org's (org admins). */
+  list(opts?: { org?: string }): Promise<WebhookList>;
+  get(id: string): Promise<WebhookResponse>;
+  /** Change url, events, scope or active (`active: true` also clears its failures). */
+  update(id: string, body: UpdateWebhookBody): Promise<WebhookResponse>;
+  delete(id: string): Promise<void>;
+  /** Queue a `ping` delivery (sent by a job, never in the request); poll `deliveries` for it. */
+  test(id: string): Promise<WebhookPing>;
+  /** Delivery attempts, newest first; pass `nextCursor` back as `cursor` for the next page. */
+  deliveries(id: string, opts?: { cursor?: string; limit?: number }): Promise<DeliveryList>;
+  /** One attempt with its request headers, payload and the first 4 KiB of the answer. */
+  delivery(id: string, deliveryRowId: string): Promise<DeliveryResponse>;
+  /** Send a delivery again: the same delivery id, a new attempt. */
+  redeliver(id: string, deliveryId: string): Promise<Redelivery>;
 };
 
 /**
@@ -179,6 +213,7 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
         );
         continue;
       }
+      if (res.status === 204) return undefined as T;
       if (res.ok) return (await res.json()) as T;
       const error = await toApiError(res);
       if (!RETRYABLE(res.status) || attempt === attempts) throw error;
@@ -238,8 +273,28 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
     },
   };
 
+  const hookPath = (id: string) => `/api/v1/admin/webhooks/${segment(id, "webhook id")}`;
+  const webhooks: WebhooksClient = {
+    create: async (body) => request("POST", "/api/v1/admin/webhooks", { body }),
+    list: async (opts = {}) =>
+      get("/api/v1/admin/webhooks", {
+        org: opts.org === undefined ? undefined : orgSlug(opts.org),
+      }),
+    get: async (id) => get(hookPath(id)),
+    update: async (id, body) => request("PATCH", hookPath(id), { body }),
+    delete: async (id) => request("DELETE", hookPath(id)),
+    test: async (id) => request("POST", `${hookPath(id)}/test`),
+    deliveries: async (id, opts = {}) =>
+      get(`${hookPath(id)}/deliveries`, { cursor: opts.cursor, limit: opts.limit }),
+    delivery: async (id, rowId) =>
+      get(`${hookPath(id)}/deliveries/${segment(rowId, "delivery id")}`),
+    redeliver: async (id, deliveryId) =>
+      request("POST", `${hookPath(id)}/deliveries/${segment(deliveryId, "delivery id")}/redeliver`),
+  };
+
   return {
     orgs,
+    webhooks,
     getPackage: (name) => get(pkg(name)),
     search: (query, opts = {}) => get("/agent/search", { q: query, limit: opts.limit }),
     compare: (names) => get("/agent/compare", { packages: names.join(",") }),

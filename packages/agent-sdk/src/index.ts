@@ -3,6 +3,7 @@ export {
   type OrgsClient,
   type PackrClient,
   type PackrClientOptions,
+  type WebhooksClient,
 } from "./client.ts";
 export { PackrApiError, PackrNetworkError } from "./errors.ts";
 export type * from "./schemas.ts";

@@ -8,6 +8,7 @@ import { registerOrg } from "./commands/org.ts";
 import { registerPublish } from "./commands/publish.ts";
 import { registerTeam } from "./commands/team.ts";
 import { registerToken } from "./commands/token.ts";
+import { registerWebhook } from "./commands/webhook.ts";
 import { registerWhoami } from "./commands/whoami.ts";
 import type { CliContext } from "./context.ts";
 import { CliError, EXIT_CODES } from "./errors.ts";
@@ -55,6 +56,7 @@ Examples:
   registerInit(program, ctx);
   registerPublish(program, ctx);
   registerOrg(program, ctx);
+  registerWebhook(program, ctx);
   registerTeam(program, ctx);
   registerAccess(program, ctx);
   registerAgent(program, ctx);

@@ -138,7 +138,7 @@ export {
   SinkUnavailableError,
 } from "./jobs/job-runner.ts";
 export { enqueueJob, OUTBOX_CHANNEL } from "./jobs/outbox.ts";
-export { BACKOFF_MS, DEFAULT_MAX_ATTEMPTS } from "./jobs/outbox-claim.ts";
+export { BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, returnClaim } from "./jobs/outbox-claim.ts";
 export { OutboxRelay, type RelayOptions } from "./jobs/outbox-relay.ts";
 export { ANALYZE_VERSION, GENERATE_DOCS } from "./jobs/topics.ts";
 export { createOrg } from "./orgs/create-org.ts";

@@ -96,6 +96,21 @@ export class BullmqSink implements JobSink {
     });
   }
 
+  /** Resolves once connected to Redis (tests; the relay itself never waits for it). */
+  async connected(timeoutMs = 5_000): Promise<void> {
+    if (this.connection.status === "ready") return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new SinkUnavailableError("Redis did not connect.")),
+        timeoutMs,
+      );
+      this.connection.once("ready", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Jobs waiting per queue (metrics). */
   async waitingCounts(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};

@@ -27,7 +27,8 @@ export type SinkOutcome = "handed-off" | "still-queued";
  * given back uncounted and the relay pauses for a few seconds.
  */
 export interface JobSink {
-  deliver(job: Job): Promise<undefined | SinkOutcome | void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a sink that runs the job is any async function.
+  deliver(job: Job): Promise<SinkOutcome | undefined | void>;
 }
 
 /** The sink (Redis) cannot take jobs now: nothing was queued, and no attempt should count. */
@@ -39,9 +40,10 @@ export class SinkUnavailableError extends Error {
 export class InProcessRunner implements JobSink {
   constructor(private readonly handlers: JobHandlers) {}
 
-  async deliver(job: Job): Promise<void> {
+  async deliver(job: Job): Promise<undefined> {
     const handler = this.handlers[job.topic];
     if (!handler) throw new Error(`No handler for job topic "${job.topic}".`);
     await handler(job);
+    return undefined;
   }
 }

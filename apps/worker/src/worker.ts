@@ -66,7 +66,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     c.on("error", (err) => {
       if (redisDown) return;
       redisDown = true;
-      logger.warn({ msg: "Redis is not reachable; jobs wait in the database", error: errorText(err) });
+      logger.warn({
+        msg: "Redis is not reachable; jobs wait in the database",
+        error: errorText(err),
+      });
     });
     c.on("ready", () => {
       if (!redisDown) return;
@@ -142,7 +145,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       },
     );
     worker.on("error", (err) => {
-      if (!redisDown) logger.warn({ msg: "BullMQ worker error", queue: name, error: errorText(err) });
+      if (!redisDown)
+        logger.warn({ msg: "BullMQ worker error", queue: name, error: errorText(err) });
     });
     return worker;
   });
@@ -200,7 +204,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         const jobs = [...inHand.values()];
         logger.warn({ msg: "jobs still running at shutdown: handed back", count: jobs.length });
         await Promise.all(
-          jobs.map((job) => returnClaim(deps.db, job, { uncount: false, unlock: true }).catch(() => {})),
+          jobs.map((job) =>
+            returnClaim(deps.db, job, { uncount: false, unlock: true }).catch(() => {}),
+          ),
         );
         await Promise.all(workers.map((w) => w.close(true).catch(() => {})));
       }

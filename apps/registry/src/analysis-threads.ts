@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import type { AnalysisInput, Analyzer, DerivedAnalysis } from "@packr/core";
+import type { AnalysisInput, Analyzer, DerivedAnalysis, DocsReader } from "@packr/core";
 import { Piscina } from "piscina";
 
 const WORKER = new URL("./analysis-worker.mjs", import.meta.url).href;
@@ -11,6 +11,8 @@ const THREAD_HEAP_MB = 512;
 
 export type AnalysisThreads = {
   analyze: Analyzer;
+  /** `docs.generate`'s tarball reading (gunzip, tar, the `.d.ts` parse), on the same threads. */
+  readDocs: DocsReader;
   /** Threads running now (0 until the first task, and again after a minute idle). */
   size(): number;
   close(): Promise<void>;
@@ -29,7 +31,7 @@ export function createAnalysisThreads(opts: {
   /** Read per task, so a test can lower it for one task and restore it for the next. */
   timeoutMs?: number;
 }): AnalysisThreads {
-  const pool = new Piscina<AnalysisInput, DerivedAnalysis>({
+  const pool = new Piscina({
     filename: WORKER,
     name: "deriveAnalysis",
     minThreads: 0,
@@ -40,9 +42,14 @@ export function createAnalysisThreads(opts: {
     resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
   });
   return {
-    analyze: (input) =>
+    analyze: (input: AnalysisInput): Promise<DerivedAnalysis> =>
       // The tarball is copied once, not transferred: the caller may still hold it.
       pool.run(input, { signal: AbortSignal.timeout(opts.timeoutMs ?? TASK_TIMEOUT_MS) }),
+    readDocs: (input) =>
+      pool.run(input, {
+        name: "deriveDocsInput",
+        signal: AbortSignal.timeout(opts.timeoutMs ?? TASK_TIMEOUT_MS),
+      }),
     size: () => pool.threads.length,
     close: () => pool.close({ force: true }),
   };

@@ -7,3 +7,4 @@ register();
 const analysis = await import("@packr/core/analysis");
 
 export const deriveAnalysis = analysis.deriveAnalysis;
+export const deriveDocsInput = analysis.deriveDocsInput;

@@ -1,31 +1,18 @@
-import path from "node:path";
 import {
-  ACCESS_CHANGED,
-  AccessCache,
   BlobSweeper,
+  BullmqSink,
   backfillSearchDocuments,
   type Config,
-  createBlobStore,
   createJobHandlers,
-  type DatabaseHandle,
   type Deps,
-  DownloadCounter,
   InProcessRunner,
+  type Job,
   OUTBOX_CHANNEL,
   OutboxRelay,
-  openDatabase,
-  PACKAGE_CHANGED,
-  PackageCache,
-  PackumentCache,
-  RateLimiter,
-  RegistrySigner,
-  registerSigningKey,
+  openProcessDeps,
   resolveSecrets,
   type Secrets,
-  SessionSigner,
-  TarballCache,
-  TokenService,
-  Uplink,
+  SinkUnavailableError,
 } from "@packr/core";
 import { type AnalysisThreads, createAnalysisThreads } from "./analysis-threads.ts";
 import { createLogger, type Logger, resolveLogFormat } from "./logger.ts";
@@ -38,7 +25,10 @@ export type Runtime = {
   logger: Logger;
   deps: Deps;
   secrets: Secrets;
-  /** Hands committed outbox jobs to the in-process runner (started unless PACKR_RUN_JOBS=false). */
+  /**
+   * Hands committed outbox jobs to the in-process runner, or to BullMQ when REDIS_URL is set
+   * (started unless PACKR_RUN_JOBS=false).
+   */
   relay: OutboxRelay;
   /** Sent on every answer (security-headers.ts); HSTS in it when PACKR_PUBLIC_URL is https. */
   securityHeaders: SecurityHeaders;
@@ -53,34 +43,17 @@ export async function createRuntime(
   opts: { inMemory?: boolean } = {},
 ): Promise<Runtime> {
   const secrets = await resolveSecrets(config);
-  const database: DatabaseHandle = config.databaseUrl
-    ? await openDatabase({ driver: "postgres", url: config.databaseUrl })
-    : await openDatabase({
-        driver: "pglite",
-        dataDir: opts.inMemory ? undefined : path.join(config.dataDir, "db"),
-      });
+  const rewriteThreads = config.uplink ? createRewriteThreads(secrets.signingKey) : undefined;
+  let boundUrl = `http://localhost:${config.port}`;
+  const opened = await openProcessDeps(config, {
+    inMemory: opts.inMemory,
+    secrets,
+    publicUrl: () => config.publicUrl ?? boundUrl,
+    documentRewriter: rewriteThreads?.rewrite,
+  });
+  const { deps, database } = opened;
   // Search documents for packages changed before they existed (a no-op query once they all have one).
   await backfillSearchDocuments(database.db);
-  const tokens = new TokenService(database.db, {
-    current: secrets.jwt,
-    previous: config.jwtPreviousSecrets,
-  });
-  const signer = new RegistrySigner(secrets.signingKey);
-  await registerSigningKey(database.db, signer.key);
-  const packageCache = new PackageCache();
-  await database.listen(PACKAGE_CHANGED, {
-    onNotify: (name) => packageCache.invalidate(name),
-    onListening: () => packageCache.resume(),
-    onLost: () => packageCache.suspend(),
-  });
-  // Who may read what: dropped per user by every access change, wholesale when notices may be lost.
-  const access = new AccessCache(database.db);
-  await database.listen(ACCESS_CHANGED, {
-    onNotify: (payload) => access.onNotify(payload),
-    onListening: () => access.clear(),
-    onLost: () => access.clear(),
-  });
-  let boundUrl = `http://localhost:${config.port}`;
   const logger = createLogger(
     config.logLevel,
     resolveLogFormat(config.logFormat, {
@@ -88,56 +61,36 @@ export async function createRuntime(
       production: config.production,
     }),
   );
-  const downloads = new DownloadCounter(database.db);
-  downloads.start(config.downloadsFlushMs);
-  const rewriteThreads = config.uplink ? createRewriteThreads(secrets.signingKey) : undefined;
-  const deps: Deps = {
-    db: database.db,
-    blobStore: createBlobStore(config),
-    tokens,
-    packumentCache: new PackumentCache(),
-    packageCache,
-    tarballCache: new TarballCache(),
-    signer,
-    uplink: config.uplink ? new Uplink(config.uplink, config.privateScopes) : undefined,
-    documentRewriter: rewriteThreads?.rewrite,
-    downloads,
-    publicUrl: () => config.publicUrl ?? boundUrl,
-    now: () => new Date(),
-    sessions: new SessionSigner(secrets.session),
-    rateLimiter: new RateLimiter(),
-    identity: {
-      dashboardUrl: config.dashboardUrl,
-      deviceIntervalSeconds: config.deviceIntervalSeconds,
-      deviceCodeTtlSeconds: config.deviceCodeTtlSeconds,
-      tokenTtl: config.tokenTtl,
-      signup: config.signup,
-    },
-    scopedDefaultAccess: config.scopedDefaultAccess,
-    scopeClaim: config.scopeClaim,
-    access,
-    webhooks: config.webhooks,
-  };
-  const analysis: AnalysisThreads | undefined =
-    config.analysisThreads > 0
-      ? createAnalysisThreads({ threads: config.analysisThreads })
-      : undefined;
-  const relay = new OutboxRelay(
-    database.db,
-    new InProcessRunner(
-      createJobHandlers(deps, { docGen: config.docGen, analyzer: analysis?.analyze }),
-    ),
-    {
-      onError: (err, job) =>
-        logger.error({
+  const logJobError = (err: unknown, job: Job | undefined) =>
+    err instanceof SinkUnavailableError
+      ? logger.warn({ msg: "jobs wait: Redis is not reachable", error: err.message })
+      : logger.error({
           msg: "job failed",
           topic: job?.topic,
           jobId: job?.id,
           attempt: job?.attempt,
           error: err instanceof Error ? err.message : String(err),
-        }),
-    },
-  );
+        });
+  // REDIS_URL: the relay hands jobs to BullMQ (apps/worker runs them), and none run here.
+  // Without it, the embedded default: the same handlers run in this process.
+  const bullmq = config.redisUrl ? new BullmqSink(config.redisUrl) : undefined;
+  const analysis: AnalysisThreads | undefined =
+    !bullmq && config.analysisThreads > 0
+      ? createAnalysisThreads({ threads: config.analysisThreads })
+      : undefined;
+  const relay = bullmq
+    ? new OutboxRelay(database.db, bullmq, { leaseMs: config.worker.leaseMs, onError: logJobError })
+    : new OutboxRelay(
+        database.db,
+        new InProcessRunner(
+          createJobHandlers(deps, {
+            docGen: config.docGen,
+            analyzer: analysis?.analyze,
+            docsReader: analysis?.readDocs,
+          }),
+        ),
+        { onError: logJobError },
+      );
   if (config.runJobs) {
     await database.listen(OUTBOX_CHANNEL, {
       onNotify: () => relay.wake(),
@@ -174,13 +127,12 @@ export async function createRuntime(
       // Jobs in flight finish (or stay in the outbox for the next start); counts are written.
       await relay.stop();
       await sweeper.stop();
+      await bullmq?.close();
       await analysis?.close();
       await rewriteThreads?.close();
-      await downloads
+      await opened
         .close()
         .catch((err) => logger.error({ msg: "download counts lost", error: String(err) }));
-      await tokens.close().catch(() => {});
-      await database.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { type AnalysisInput, deriveAnalysis } from "@packr/core";
+import { type AnalysisInput, deriveAnalysis, deriveDocsInput } from "@packr/core";
 import { makeTarball } from "@packr/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type AnalysisThreads, createAnalysisThreads } from "../src/analysis-threads.ts";
@@ -40,6 +40,17 @@ describe("analysis on worker threads", () => {
     expect(onThread.typed.entries.map((e) => e.name)).toEqual(["sign"]);
     expect(onThread.signals.hasTests).toBe(true);
     expect(onThread.dependencyNames).toEqual(["jose"]);
+  });
+
+  it("reads docs.generate's input (README, typed docs, .d.ts text) on the threads, as inline", async () => {
+    threads = createAnalysisThreads({ threads: 1 });
+    const job = await input();
+    const [onThread, inline] = await Promise.all([threads.readDocs(job), deriveDocsInput(job)]);
+    expect(threads.size()).toBe(1);
+    expect(onThread).toEqual(inline);
+    expect(onThread.readme).toContain("# jwt-kit");
+    expect(onThread.typed.entries.map((e) => e.name)).toEqual(["sign"]);
+    expect(onThread.dtsText).toContain("// index.d.ts\n/** Sign a token. */");
   });
 
   it("rejects a task whose analysis throws, and keeps serving the next", async () => {

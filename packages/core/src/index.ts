@@ -18,7 +18,10 @@ export {
   type AnalysisInput,
   type Analyzer,
   type DerivedAnalysis,
+  type DocsInput,
+  type DocsReader,
   deriveAnalysis,
+  deriveDocsInput,
 } from "./analysis/derive-analysis.ts";
 export { type QualityScore, qualityScore, type ScoreFactor } from "./analysis/quality-score.ts";
 export { readTarball } from "./analysis/read-tarball.ts";
@@ -114,6 +117,16 @@ export type { ErrorBody, ErrorCode } from "./errors.ts";
 export { ERROR_CODES, isPackrError, PackrError, toErrorBody } from "./errors.ts";
 export { checkHealth } from "./health.ts";
 export { newId } from "./ids.ts";
+export {
+  BULLMQ_PREFIX,
+  type BullJobData,
+  BullmqSink,
+  bullJobId,
+  JOB_QUEUES,
+  type JobQueueName,
+  queueForTopic,
+} from "./jobs/bullmq-sink.ts";
+export { type HandedOffResult, runHandedOffJob } from "./jobs/handed-off-job.ts";
 export { createJobHandlers } from "./jobs/handlers.ts";
 export {
   InProcessRunner,
@@ -121,8 +134,11 @@ export {
   type JobHandler,
   type JobHandlers,
   type JobSink,
+  type SinkOutcome,
+  SinkUnavailableError,
 } from "./jobs/job-runner.ts";
 export { enqueueJob, OUTBOX_CHANNEL } from "./jobs/outbox.ts";
+export { BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, returnClaim } from "./jobs/outbox-claim.ts";
 export { OutboxRelay, type RelayOptions } from "./jobs/outbox-relay.ts";
 export { ANALYZE_VERSION, GENERATE_DOCS } from "./jobs/topics.ts";
 export { createOrg } from "./orgs/create-org.ts";
@@ -192,6 +208,7 @@ export { unpublishPackage } from "./packages/unpublish-package.ts";
 export type { UnpublishResult } from "./packages/unpublish-rules.ts";
 export { UNPUBLISH_WINDOW_HOURS } from "./packages/unpublish-rules.ts";
 export { unpublishVersions } from "./packages/unpublish-versions.ts";
+export { openProcessDeps, type ProcessDeps } from "./process-deps.ts";
 export { backfillSearchDocuments } from "./search/search-document.ts";
 export {
   type SearchInput,

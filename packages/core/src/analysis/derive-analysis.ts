@@ -59,6 +59,30 @@ export async function deriveAnalysis(input: AnalysisInput): Promise<DerivedAnaly
   };
 }
 
+/** What `docs.generate` reads from a stored version (the README, the typed docs, the `.d.ts` text). */
+export type DocsInput = { readme: string | null; typed: TypedDocs; dtsText: string };
+export type DocsSource = Pick<AnalysisInput, "manifest" | "readme" | "tarball">;
+
+/**
+ * Runs `deriveDocsInput`, here or elsewhere: the registry hands it to its analysis threads, so
+ * `docs.generate` never gunzips or parses a tarball on the request thread.
+ */
+export type DocsReader = (input: DocsSource) => Promise<DocsInput>;
+
+/**
+ * The CPU-bound half of `docs.generate`: list the tarball, keep the longest README, and parse the
+ * `.d.ts` files (the same entry the analysis used for the typed docs). Pure, like `deriveAnalysis`.
+ */
+export async function deriveDocsInput(input: DocsSource): Promise<DocsInput> {
+  const contents = await readTarball(input.tarball);
+  const typed = await extractTypedDocs(contents.texts, typesEntry(input.manifest));
+  return {
+    readme: longestReadme(input.readme, contents.texts),
+    typed,
+    dtsText: typed.files.map((f) => `// ${f}\n${contents.texts.get(f) ?? ""}`).join("\n\n"),
+  };
+}
+
 /** The README worth reading: the stored one, or a longer README file from the tarball. */
 export function longestReadme(stored: string | null, texts: Map<string, string>): string | null {
   let best = stored;

@@ -1,7 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Deps } from "../context.ts";
 import { packages, versions } from "../db/schema/index.ts";
-import { readTarball, type TarballContents } from "./read-tarball.ts";
 
 export type StoredTarball = {
   name: string;
@@ -11,8 +10,6 @@ export type StoredTarball = {
   /** The stored `.tgz` as published. */
   tarball: Uint8Array;
 };
-
-export type StoredVersion = Omit<StoredTarball, "tarball"> & { contents: TarballContents };
 
 /**
  * A live version's row and the bytes of its stored tarball, for the jobs that read them (analysis,
@@ -45,15 +42,4 @@ export async function loadStoredTarball(
   if (!stream) return null;
   const { tarballKey: _key, ...rest } = row;
   return { ...rest, tarball: new Uint8Array(await new Response(stream).arrayBuffer()) };
-}
-
-/** `loadStoredTarball` with the tarball listed and its readable texts kept. */
-export async function loadStoredVersion(
-  deps: Deps,
-  payload: { packageId: string; version: string },
-): Promise<StoredVersion | null> {
-  const stored = await loadStoredTarball(deps, payload);
-  if (!stored) return null;
-  const { tarball, ...rest } = stored;
-  return { ...rest, contents: await readTarball(tarball) };
 }

@@ -362,6 +362,18 @@ const EnvSchema = z.object({
   /** apps/worker: where /health and /metrics listen, and jobs run at once per queue. */
   PACKR_WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(4874),
   PACKR_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Analyses one worker runs at once (CPU-bound: about its cores). */
+  PACKR_WORKER_ANALYZE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** AI doc generations one worker runs at once (each waits on a rate-limited API). */
+  PACKR_WORKER_DOCS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * With REDIS_URL: how long a job handed to Redis, or running in a worker, stays claimed without
+   * news (the worker renews it every third while running). A job Redis lost (flush, outage) or
+   * whose worker died is handed over again this long after the last news.
+   */
+  PACKR_WORKER_LEASE: duration(60_000),
+  /** On SIGTERM, how long the worker lets the jobs in hand finish before giving them back. */
+  PACKR_WORKER_SHUTDOWN_GRACE: duration(25_000),
   DOC_GEN_ENABLED: flag,
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
@@ -462,7 +474,15 @@ export type Config = {
   redisUrl: string | undefined;
   webhooks: WebhookConfig;
   /** apps/worker's own settings. */
-  worker: { port: number; concurrency: number };
+  worker: {
+    port: number;
+    /** Webhook deliveries (and any other I/O-bound job) at once. */
+    concurrency: number;
+    analyzeConcurrency: number;
+    docsConcurrency: number;
+    leaseMs: number;
+    shutdownGraceMs: number;
+  };
   /** Set when DOC_GEN_ENABLED=true and ANTHROPIC_API_KEY is given: Claude writes package docs. */
   docGen: { apiKey: string; baseUrl: string | undefined; model: string } | undefined;
 };
@@ -554,7 +574,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.PACKR_WEBHOOK_TIMEOUT,
       disableAfterMs: e.PACKR_WEBHOOK_DISABLE_AFTER,
     },
-    worker: { port: e.PACKR_WORKER_PORT, concurrency: e.PACKR_WORKER_CONCURRENCY },
+    worker: {
+      port: e.PACKR_WORKER_PORT,
+      concurrency: e.PACKR_WORKER_CONCURRENCY,
+      analyzeConcurrency: e.PACKR_WORKER_ANALYZE_CONCURRENCY,
+      docsConcurrency: e.PACKR_WORKER_DOCS_CONCURRENCY,
+      leaseMs: e.PACKR_WORKER_LEASE,
+      shutdownGraceMs: e.PACKR_WORKER_SHUTDOWN_GRACE,
+    },
     docGen:
       e.DOC_GEN_ENABLED && e.ANTHROPIC_API_KEY
         ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.DOC_GEN_MODEL }

@@ -1,6 +1,6 @@
 import { analyzeUplinkVersion } from "../analysis/analyze-uplink-version.ts";
 import { analyzeVersion } from "../analysis/analyze-version.ts";
-import type { Analyzer } from "../analysis/derive-analysis.ts";
+import type { Analyzer, DocsReader } from "../analysis/derive-analysis.ts";
 import type { Deps } from "../context.ts";
 import type { DocGenConfig } from "../docs/generate-ai-docs.ts";
 import { generateDocsJob } from "../docs/generate-docs-job.ts";
@@ -17,12 +17,12 @@ const versionPayload = (payload: Record<string, unknown>) => {
 
 /**
  * Every job topic Packr commits, and what runs it. The worker app and the in-process runner share
- * it. `analyzer` runs the CPU-bound part of the analysis (the registry passes a worker thread's);
- * without it that part runs inline.
+ * it. `analyzer` and `docsReader` run the CPU-bound parts of the analysis and of AI docs (the
+ * registry passes its worker threads'); without them those parts run inline.
  */
 export function createJobHandlers(
   deps: Deps,
-  opts: { docGen: DocGenConfig | undefined; analyzer?: Analyzer },
+  opts: { docGen: DocGenConfig | undefined; analyzer?: Analyzer; docsReader?: DocsReader },
 ): JobHandlers {
   return {
     [ANALYZE_VERSION]: async (job) => {
@@ -41,7 +41,9 @@ export function createJobHandlers(
     [GENERATE_DOCS]: async (job) => {
       // Enabled when the job was committed but not any more: nothing to do, and nothing to retry.
       if (!opts.docGen) return;
-      await generateDocsJob(deps, opts.docGen, versionPayload(job.payload));
+      await generateDocsJob(deps, opts.docGen, versionPayload(job.payload), {
+        docsReader: opts.docsReader,
+      });
     },
     // No webhooks are delivered yet: the event is consumed (a hook sees events after it exists).
     [DELIVER_EVENT]: async () => {},

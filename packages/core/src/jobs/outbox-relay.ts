@@ -1,7 +1,14 @@
-import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { outbox } from "../db/schema/index.ts";
-import type { Job, JobSink } from "./job-runner.ts";
+import { type Job, type JobSink, SinkUnavailableError } from "./job-runner.ts";
+import {
+  completeJob,
+  DEFAULT_MAX_ATTEMPTS,
+  failJob,
+  holdLease,
+  returnClaim,
+} from "./outbox-claim.ts";
 
 export type RelayOptions = {
   /**
@@ -16,12 +23,15 @@ export type RelayOptions = {
   batchSize?: number;
   /** Tries before a job is given up on (kept with processed_at and last_error for inspection). */
   maxAttempts?: number;
+  /**
+   * While the sink is unreachable (Redis down), the relay pauses this long, doubling per failed
+   * round up to `sinkDownMaxMs`; no job's attempt is counted meanwhile.
+   */
+  sinkDownMs?: number;
+  sinkDownMaxMs?: number;
   now?: () => Date;
   onError?: (err: unknown, job: Job | undefined) => void;
 };
-
-/** Retry delays by attempt: 10 s, 1 min, 5 min, 30 min, then 2 h. */
-const BACKOFF_MS = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
 
 /**
  * Moves committed outbox rows to a sink: the in-process runner (embedded default) or BullMQ
@@ -31,6 +41,11 @@ const BACKOFF_MS = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
  * least once; handlers are idempotent. Claims use `FOR UPDATE SKIP LOCKED`, so many instances can
  * relay the same table without running a job twice at once; the lease is renewed while a job
  * runs, so no job is claimed again while it is running.
+ *
+ * With the BullMQ sink the relay only hands the job over: the row stays claimed, and the worker
+ * that runs the BullMQ job renews the lease and settles the row (outbox-claim.ts, the same
+ * functions the relay uses). A job Redis lost is claimed again when its lease ends; while Redis
+ * cannot be reached the claims are given back uncounted and the relay pauses for seconds.
  */
 export class OutboxRelay {
   private readonly leaseMs: number;
@@ -42,6 +57,7 @@ export class OutboxRelay {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  private sinkDownFor = 0;
 
   constructor(
     private readonly db: Database,
@@ -51,7 +67,7 @@ export class OutboxRelay {
     this.leaseMs = options.leaseMs ?? 60_000;
     this.pollMs = options.pollMs ?? 2_000;
     this.batchSize = options.batchSize ?? 20;
-    this.maxAttempts = options.maxAttempts ?? 8;
+    this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -72,7 +88,8 @@ export class OutboxRelay {
 
   /** Run a round now (or right after the current one). */
   wake(): void {
-    if (this.stopped) return;
+    // While the sink is down, the pause stands: every commit's NOTIFY would otherwise retry it.
+    if (this.stopped || this.sinkDownFor > 0) return;
     if (this.running) {
       this.again = true;
       return;
@@ -90,59 +107,43 @@ export class OutboxRelay {
     }
   }
 
-  /** One round: claim due jobs one at a time and deliver each. Returns how many were claimed. */
+  /**
+   * One round: claim due jobs one at a time and deliver each. Returns how many were claimed.
+   * Throws `SinkUnavailableError` (after giving the claim back uncounted) when the sink cannot
+   * be reached: the round stops there, and the rows stay as they were.
+   */
   async runOnce(): Promise<number> {
     let claimed = 0;
     while (claimed < this.batchSize) {
       const job = await this.claimOne();
       if (!job) break;
       claimed++;
-      const lease = this.holdLease(job);
+      const lease = holdLease(this.db, job, {
+        leaseMs: this.leaseMs,
+        now: this.now,
+        onError: this.options.onError,
+      });
       try {
-        await this.sink.deliver(job);
+        const outcome = await this.sink.deliver(job);
         lease.stop();
-        await this.db
-          .update(outbox)
-          .set({ processedAt: this.now(), lockedUntil: null, lastError: null })
-          .where(this.ours(job));
+        if (outcome === "handed-off") continue; // its worker settles the row; the lease stands
+        if (outcome === "still-queued") {
+          // The previous claim's queued job runs; this claim counted an attempt that never was.
+          await returnClaim(this.db, job, { uncount: true, unlock: false });
+          continue;
+        }
+        await completeJob(this.db, job, this.now());
       } catch (err) {
         lease.stop();
+        if (err instanceof SinkUnavailableError) {
+          await returnClaim(this.db, job, { uncount: true, unlock: true });
+          throw err;
+        }
         this.options.onError?.(err, job);
-        await this.fail(job, err);
+        await failJob(this.db, job, err, { now: this.now(), maxAttempts: this.maxAttempts });
       }
     }
     return claimed;
-  }
-
-  /**
-   * The row is still ours while its attempt count is the one our claim set: a relay that claimed
-   * it after our lease ended has counted another attempt, so our renewals and results no longer
-   * touch it (the attempt count is the fencing token).
-   */
-  private ours(job: Job) {
-    return and(eq(outbox.id, job.id), eq(outbox.attempts, job.attempt), isNull(outbox.processedAt));
-  }
-
-  /** Renews the job's lease every third of it until stopped, or until the row is no longer ours. */
-  private holdLease(job: Job): { stop(): void } {
-    const timer = setInterval(
-      () => {
-        void this.db
-          .update(outbox)
-          .set({ lockedUntil: new Date(this.now().getTime() + this.leaseMs) })
-          .where(this.ours(job))
-          .returning({ id: outbox.id })
-          .then(
-            (rows) => {
-              if (rows.length === 0) clearInterval(timer);
-            },
-            (err) => this.options.onError?.(err, job),
-          );
-      },
-      Math.max(1, Math.floor(this.leaseMs / 3)),
-    );
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
   }
 
   private async claimOne(): Promise<Job | undefined> {
@@ -176,36 +177,33 @@ export class OutboxRelay {
     return row && { id: row.id, topic: row.topic, payload: row.payload, attempt: row.attempts };
   }
 
-  private async fail(job: Job, err: unknown): Promise<void> {
-    const message = (err instanceof Error ? err.message : String(err)).slice(0, 2000);
-    const now = this.now();
-    const giveUp = job.attempt >= this.maxAttempts;
-    const delay = BACKOFF_MS[Math.min(job.attempt - 1, BACKOFF_MS.length - 1)] ?? 7_200_000;
-    await this.db
-      .update(outbox)
-      .set(
-        giveUp
-          ? { processedAt: now, lockedUntil: null, lastError: `gave up: ${message}` }
-          : { availableAt: new Date(now.getTime() + delay), lockedUntil: null, lastError: message },
-      )
-      .where(this.ours(job));
-  }
-
   private schedule(ms: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      let pause: number | undefined;
       this.running = this.drain()
         .then(
-          () => undefined,
-          (err) => this.options.onError?.(err, undefined),
+          () => {
+            this.sinkDownFor = 0;
+          },
+          (err) => {
+            if (err instanceof SinkUnavailableError) {
+              // Redis is away: the rows wait as they were; try again in a few seconds.
+              const base = this.options.sinkDownMs ?? 1_000;
+              const max = this.options.sinkDownMaxMs ?? 10_000;
+              pause = Math.min(max, base * 2 ** Math.min(this.sinkDownFor, 10));
+              this.sinkDownFor++;
+            }
+            this.options.onError?.(err, undefined);
+          },
         )
         .finally(() => {
           this.running = undefined;
           const again = this.again;
           this.again = false;
-          this.schedule(again ? 0 : this.pollMs);
+          this.schedule(pause ?? (again ? 0 : this.pollMs));
         });
     }, ms);
     this.timer.unref();

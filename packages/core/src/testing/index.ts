@@ -260,6 +260,7 @@ export async function tokenContext(
   return { deps, actor: await deps.tokens.verify(token), requestId: "test", token };
 }
 export { grantTeam, removeFromOrg, setOrgRole } from "./orgs.ts";
+export { freeLocalPort, startRedisServer, type TestRedis } from "./redis-server.ts";
 export { type LocalS3, startLocalS3 } from "./s3rver.ts";
 export { makeTarball, makeTarballSync } from "./tarball.ts";
 export { startUplinkServer, type UplinkRequest, type UplinkServer } from "./uplink-server.ts";

@@ -32,6 +32,7 @@ import {
 } from "../api-schemas.ts";
 import { openApiApp } from "./openapi-app.ts";
 import { orgAdmin } from "./orgs.ts";
+import { webhookDeliveriesAdmin } from "./webhook-deliveries.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 type Security = Array<Record<string, string[]>>;
@@ -294,3 +295,5 @@ admin
   });
 // Orgs and teams, behind the same authentication (sessions, the internal secret, tokens).
 admin.route("/", orgAdmin);
+// A webhook's deliveries (test, list, inspect, redeliver), behind the same authentication.
+admin.route("/", webhookDeliveriesAdmin);

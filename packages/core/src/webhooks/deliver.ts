@@ -48,7 +48,7 @@ export async function deliverAttempt(
       ),
     )
     .limit(1);
-  if (!row || row.status !== "pending") return;
+  if (row?.status !== "pending") return;
   const [hook] = await deps.db.select().from(webhooks).where(eq(webhooks.id, row.webhookId));
   if (!hook) return; // deleted: its rows went with it
   if (!hook.active) {
@@ -115,7 +115,9 @@ async function recordAttempt(
       if (!ok) {
         const [state] = await tx
           .update(webhooks)
-          .set({ failingSince: sql`coalesce(${webhooks.failingSince}, ${now})` })
+          .set({
+            failingSince: sql`coalesce(${webhooks.failingSince}, ${now.toISOString()}::timestamptz)`,
+          })
           .where(eq(webhooks.id, hook.id))
           .returning({ failingSince: webhooks.failingSince, active: webhooks.active });
         disable =

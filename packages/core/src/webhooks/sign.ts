@@ -8,8 +8,16 @@ export const WEBHOOK_USER_AGENT = "Packr-Hookshot/1";
  * (base64 after the prefix, decoded by the package itself); any other secret is keyed by its UTF-8
  * bytes, which a receiver passes to `new Webhook()` as `"whsec_" + base64(secret)`.
  */
-const standardWebhook = (secret: string): Webhook =>
-  secret.startsWith("whsec_") ? new Webhook(secret) : new Webhook(Buffer.from(secret, "utf8"));
+function standardWebhook(secret: string): Webhook {
+  if (secret.startsWith("whsec_")) {
+    try {
+      return new Webhook(secret);
+    } catch {
+      // Not base64 after the prefix: keyed by the whole string's bytes, like any other secret.
+    }
+  }
+  return new Webhook(Buffer.from(secret, "utf8"), { format: "raw" });
+}
 
 /** GitHub's format: `sha256=<hex HMAC-SHA256 keyed with the secret string's UTF-8 bytes>`. */
 export const packrSignature = (secret: string, body: string): string =>

@@ -5,6 +5,12 @@
  * deleted and disabling hooks; access at fan-out and again at each attempt; token events only to
  * their owner, without secrets; the SSRF guard again at delivery; idempotent re-runs.
  */
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps, ServiceContext } from "../src/context.ts";
@@ -342,6 +348,64 @@ describe.each(testDrivers())("webhook delivery on %s", (driver) => {
     expect(r).toMatchObject({ status: 200, error: null });
     expect(rx.received[0]?.headers.host).toBe(`hooks.does-not-resolve.invalid:${rx.port}`);
     expect(rx.received[0]?.path).toBe("/pinned");
+  });
+
+  it("sends the host name as SNI over https while connecting to the pinned address; a TLS error fails", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "packr-tls-"));
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        path.join(dir, "key.pem"),
+        "-out",
+        path.join(dir, "cert.pem"),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=hooks.does-not-resolve.invalid",
+      ],
+      { stdio: "ignore" },
+    );
+    const seen: string[] = [];
+    const server = https.createServer(
+      {
+        key: await readFile(path.join(dir, "key.pem")),
+        cert: await readFile(path.join(dir, "cert.pem")),
+        SNICallback: (name, cb) => {
+          seen.push(name);
+          cb(null, undefined);
+        },
+      },
+      (_req, res) => res.end("ok"),
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const r = await sendWebhookRequest(
+        {
+          url: new URL(`https://hooks.does-not-resolve.invalid:${port}/`),
+          addresses: [{ address: "127.0.0.1", family: 4 }],
+        },
+        { "content-type": "application/json" },
+        "{}",
+        2_000,
+      );
+      // Self-signed: refused by the certificate check, which is a failed attempt, not a crash.
+      expect(r.status).toBeNull();
+      expect(r.error).toMatch(/certificate/i);
+      expect(seen).toEqual(["hooks.does-not-resolve.invalid"]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("pings a hook and redelivers a delivery with the same id as a new attempt", async () => {

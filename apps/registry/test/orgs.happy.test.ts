@@ -51,7 +51,10 @@ async function trail(): Promise<{ audits: string[]; events: string[] }> {
     .orderBy(schema.outbox.id);
   return {
     audits: audits.map((a) => a.action),
-    events: events.map((e) => String((e.payload as { type: string }).type)),
+    // The same kinds as the audit actions above (package and token verbs emit their own events).
+    events: events
+      .map((e) => String((e.payload as { type: string }).type))
+      .filter((t) => /^(org|team)\.|^package\.access\./.test(t)),
   };
 }
 

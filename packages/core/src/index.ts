@@ -92,6 +92,7 @@ export {
   type OrgRole,
   TEAM_PERMISSIONS,
   type TeamPermission,
+  WEBHOOK_DELIVERY_STATUSES,
 } from "./db/schema/index.ts";
 export {
   AuthorizeDeviceInput,
@@ -115,6 +116,8 @@ export {
 } from "./downloads/get-download-point.ts";
 export type { ErrorBody, ErrorCode } from "./errors.ts";
 export { ERROR_CODES, isPackrError, PackrError, toErrorBody } from "./errors.ts";
+// Webhook delivery (issue 18, s/hooks-delivery).
+export type { CommittedEvent, EventActor } from "./events/emit-event.ts";
 export { checkHealth } from "./health.ts";
 export { newId } from "./ids.ts";
 export {
@@ -140,7 +143,7 @@ export {
 export { enqueueJob, OUTBOX_CHANNEL } from "./jobs/outbox.ts";
 export { BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, returnClaim } from "./jobs/outbox-claim.ts";
 export { OutboxRelay, type RelayOptions } from "./jobs/outbox-relay.ts";
-export { ANALYZE_VERSION, GENERATE_DOCS } from "./jobs/topics.ts";
+export { ANALYZE_VERSION, DELIVER_EVENT, DELIVER_WEBHOOK, GENERATE_DOCS } from "./jobs/topics.ts";
 export { createOrg } from "./orgs/create-org.ts";
 export { deleteOrg } from "./orgs/delete-org.ts";
 export { getOrg, listMyOrgs, listOrgs } from "./orgs/list-orgs.ts";
@@ -321,3 +324,17 @@ export {
   webhookView,
   webhookViews,
 } from "./webhooks/webhook-view.ts";
+export { deliverAttempt } from "./webhooks/deliver.ts";
+export {
+  DELIVERIES_DEFAULT_LIMIT,
+  DELIVERIES_MAX_LIMIT,
+  type DeliveryDetail,
+  type DeliveryView,
+  getDelivery,
+  listDeliveries,
+} from "./webhooks/deliveries.ts";
+export type { EventPayload } from "./webhooks/event-payload.ts";
+export { deliveryIdOf, fanOutEvent } from "./webhooks/fan-out.ts";
+export { pingWebhook } from "./webhooks/ping.ts";
+export { redeliver } from "./webhooks/redeliver.ts";
+export { deliveryHeaders, packrSignature, WEBHOOK_USER_AGENT } from "./webhooks/sign.ts";

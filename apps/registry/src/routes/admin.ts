@@ -33,6 +33,7 @@ import {
 import { openApiApp } from "./openapi-app.ts";
 import { orgAdmin } from "./orgs.ts";
 import { webhookAdmin } from "./webhooks.ts";
+import { webhookDeliveriesAdmin } from "./webhook-deliveries.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 type Security = Array<Record<string, string[]>>;
@@ -297,3 +298,5 @@ admin
 admin.route("/", orgAdmin);
 // Webhooks, behind the same authentication.
 admin.route("/", webhookAdmin);
+// A webhook's deliveries (test, list, inspect, redeliver), behind the same authentication.
+admin.route("/", webhookDeliveriesAdmin);

@@ -4,8 +4,16 @@ import type { Analyzer, DocsReader } from "../analysis/derive-analysis.ts";
 import type { Deps } from "../context.ts";
 import type { DocGenConfig } from "../docs/generate-ai-docs.ts";
 import { generateDocsJob } from "../docs/generate-docs-job.ts";
+import { deliverAttempt, deliverJobOf } from "../webhooks/deliver.ts";
+import { committedEventOf, fanOutEvent } from "../webhooks/fan-out.ts";
 import type { JobHandlers } from "./job-runner.ts";
-import { ANALYZE_UPLINK_VERSION, ANALYZE_VERSION, DELIVER_EVENT, GENERATE_DOCS } from "./topics.ts";
+import {
+  ANALYZE_UPLINK_VERSION,
+  ANALYZE_VERSION,
+  DELIVER_EVENT,
+  DELIVER_WEBHOOK,
+  GENERATE_DOCS,
+} from "./topics.ts";
 
 const versionPayload = (payload: Record<string, unknown>) => {
   const { packageId, version } = payload;
@@ -45,7 +53,14 @@ export function createJobHandlers(
         docsReader: opts.docsReader,
       });
     },
-    // No webhooks are delivered yet: the event is consumed (a hook sees events after it exists).
-    [DELIVER_EVENT]: async () => {},
+    // Fan-out: one pending delivery and one DELIVER_WEBHOOK job per hook that receives the event.
+    [DELIVER_EVENT]: async (job) => {
+      const event = committedEventOf(job.payload);
+      if (event) await fanOutEvent(deps, event);
+    },
+    // One attempt; resolves once recorded (a failed attempt's retry is its own row and job).
+    [DELIVER_WEBHOOK]: async (job) => {
+      await deliverAttempt(deps, deliverJobOf(job.payload));
+    },
   };
 }

@@ -28,6 +28,7 @@ export async function recordOrgChange(
   });
   await emitEvent(
     tx,
+    ctx,
     {
       type: change.type,
       orgId: change.orgId,

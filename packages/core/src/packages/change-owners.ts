@@ -7,6 +7,7 @@ import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { packageMaintainers, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { emitEvent } from "../events/emit-event.ts";
 import { revString } from "./build-packument.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
 import { assertCurrentRev, bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
@@ -117,6 +118,12 @@ export async function changeOwners(args: {
       targetId: pkg.id,
       data: { name: name.name, ...result },
     });
+    await emitEvent(
+      tx,
+      ctx,
+      { type: "package.owner.changed", orgId: pkg.orgId, packageName: name.name, data: result },
+      now,
+    );
     return { id: pkg.id, rev, ...result, touched, changed: true };
   });
   if (result.changed) {

@@ -6,6 +6,7 @@ import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { emitEvent } from "../events/emit-event.ts";
 import { revString } from "./build-packument.ts";
 import { isRecord } from "./manifest.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
@@ -91,13 +92,28 @@ export async function deprecateVersions(args: {
       changed[version] = message;
     }
     if (Object.keys(changed).length === 0) return { rev: pkg.rev, id: pkg.id };
-    const rev = await bumpRevision(tx, pkg, name, ctx.deps.now());
+    const now = ctx.deps.now();
+    const rev = await bumpRevision(tx, pkg, name, now);
     await emitAudit(tx, ctx, {
       action: "package.deprecate",
       targetType: "package",
       targetId: pkg.id,
       data: { name: name.name, versions: changed },
     });
+    const touched = Object.keys(changed);
+    await emitEvent(
+      tx,
+      ctx,
+      {
+        type: "package.deprecated",
+        orgId: pkg.orgId,
+        packageName: name.name,
+        version: touched.length === 1 ? (touched[0] ?? null) : null,
+        // version → message; null where a deprecation was cleared (npm undeprecate).
+        data: { versions: { ...changed } },
+      },
+      now,
+    );
     return { rev, id: pkg.id };
   });
   if (Object.keys(changed).length > 0) forgetPackage(ctx, name);

@@ -9,6 +9,7 @@ import { assertMayChange, decideCreate } from "../auth/write-rule.ts";
 import type { ServiceContext, TokenActor, Tx } from "../context.ts";
 import { distTags, packageMaintainers, packages, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { emitEvent } from "../events/emit-event.ts";
 import { newId } from "../ids.ts";
 import { enqueueJob } from "../jobs/outbox.ts";
 import { ANALYZE_VERSION } from "../jobs/topics.ts";
@@ -219,6 +220,18 @@ export async function publishPackage(args: {
       targetId: pkg.id,
       data: { name: name.name, version, tags, integrity, access: pkg.access },
     });
+    await emitEvent(
+      tx,
+      ctx,
+      {
+        type: "package.published",
+        orgId: pkg.orgId,
+        packageName: name.name,
+        version,
+        data: { tags, integrity, access: pkg.access },
+      },
+      now,
+    );
     return {
       ok: true,
       id: name.name,

@@ -5,6 +5,7 @@ import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { emitEvent } from "../events/emit-event.ts";
 import { liveDistTags } from "./dist-tag-rules.ts";
 import { parsePackageName } from "./names.ts";
 import { bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
@@ -53,6 +54,17 @@ export async function removeDistTag(args: {
       targetId: pkg.id,
       data: { name: name.name, tag: input.tag, version: row.version },
     });
+    await emitEvent(
+      tx,
+      ctx,
+      {
+        type: "package.dist-tag.changed",
+        orgId: pkg.orgId,
+        packageName: name.name,
+        data: { action: "removed", tag: input.tag, version: null, previous: row.version },
+      },
+      now,
+    );
     return liveDistTags(tx, pkg.id);
   });
   forgetPackage(ctx, name);

@@ -6,6 +6,7 @@ import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { distTags, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { emitEvent } from "../events/emit-event.ts";
 import { assertTagName, liveDistTags } from "./dist-tag-rules.ts";
 import { parsePackageName } from "./names.ts";
 import { bumpRevision, forgetPackage, lockPackage } from "./package-change.ts";
@@ -72,6 +73,18 @@ export async function setDistTag(args: {
       targetId: pkg.id,
       data: { name: name.name, tag: input.tag, version, previous: existing?.version ?? null },
     });
+    await emitEvent(
+      tx,
+      ctx,
+      {
+        type: "package.dist-tag.changed",
+        orgId: pkg.orgId,
+        packageName: name.name,
+        version,
+        data: { action: "set", tag: input.tag, version, previous: existing?.version ?? null },
+      },
+      now,
+    );
     changed = true;
     return liveDistTags(tx, pkg.id);
   });

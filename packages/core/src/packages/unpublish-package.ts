@@ -2,6 +2,7 @@ import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
 import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
+import { emitEvent } from "../events/emit-event.ts";
 import { parsePackageName } from "./names.ts";
 import { assertCurrentRev, bumpRevision, lockPackage } from "./package-change.ts";
 import {
@@ -47,6 +48,18 @@ export async function unpublishPackage(args: {
       targetId: pkg.id,
       data: { name: name.name, versions: gone.map((v) => v.version), wholePackage: true },
     });
+    await emitEvent(
+      tx,
+      ctx,
+      {
+        type: "package.unpublished",
+        orgId: pkg.orgId,
+        packageName: name.name,
+        version: gone.length === 1 ? (gone[0]?.version ?? null) : null,
+        data: { versions: gone.map((v) => v.version), wholePackage: true },
+      },
+      now,
+    );
     return { id: pkg.id, rev, gone, changed: true };
   });
   return finishUnpublish(ctx, name, result);

@@ -4,6 +4,7 @@ import { assertScopeAllowed, requirePermission } from "../auth/policy.ts";
 import { assertMayChange } from "../auth/write-rule.ts";
 import type { ServiceContext } from "../context.ts";
 import { PackrError } from "../errors.ts";
+import { emitEvent } from "../events/emit-event.ts";
 import { type PackageName, parsePackageName } from "./names.ts";
 import { assertCurrentRev, bumpRevision, lockPackage } from "./package-change.ts";
 import {
@@ -65,6 +66,18 @@ export async function unpublishVersions(args: {
       targetId: pkg.id,
       data: { name: name.name, versions: gone.map((v) => v.version), latest },
     });
+    await emitEvent(
+      tx,
+      ctx,
+      {
+        type: "package.unpublished",
+        orgId: pkg.orgId,
+        packageName: name.name,
+        version: gone.length === 1 ? (gone[0]?.version ?? null) : null,
+        data: { versions: gone.map((v) => v.version), wholePackage: false, latest },
+      },
+      now,
+    );
     return { id: pkg.id, rev, gone, changed: true };
   });
   return finishUnpublish(ctx, name, result);

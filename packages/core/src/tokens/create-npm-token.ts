@@ -6,6 +6,7 @@ import type { Role } from "../auth/roles.ts";
 import type { ServiceContext } from "../context.ts";
 import { users } from "../db/schema/index.ts";
 import { describeIssues, PackrError } from "../errors.ts";
+import { emitEvent } from "../events/emit-event.ts";
 import { checkPassword } from "../users/login.ts";
 import { type NpmToken, toNpmToken } from "./list-npm-tokens.ts";
 import { resolveTokenTtl } from "./token-expiry.ts";
@@ -165,6 +166,21 @@ export async function createNpmToken(args: {
         role: wanted.role,
         scopes: wanted.scopes,
         expiresAt: issued.expiresAt.toISOString(),
+        via: "npm token create",
+      },
+    });
+    await emitEvent(tx, ctx, {
+      type: "token.created",
+      userId: principal.userId,
+      data: {
+        token: {
+          id: issued.id,
+          name: wanted.name,
+          kind: "ci",
+          role: wanted.role,
+          scopes: wanted.scopes,
+          expiresAt: issued.expiresAt.toISOString(),
+        },
         via: "npm token create",
       },
     });

@@ -4,6 +4,7 @@ import { requirePrincipal } from "../auth/principal.ts";
 import { ROLES, type Role } from "../auth/roles.ts";
 import type { ServiceContext } from "../context.ts";
 import { describeIssues, PackrError } from "../errors.ts";
+import { emitEvent } from "../events/emit-event.ts";
 import { resolveTokenTtl } from "./token-expiry.ts";
 import { assertGrantable, normalizeTokenScopes } from "./token-rules.ts";
 
@@ -75,6 +76,21 @@ export async function createToken(args: {
         role: input.role,
         scopes,
         expiresAt: issued.expiresAt.toISOString(),
+      },
+    });
+    // To the owner's own hooks only; the body describes the token, never its secret.
+    await emitEvent(tx, ctx, {
+      type: "token.created",
+      userId: principal.userId,
+      data: {
+        token: {
+          id: issued.id,
+          name: input.name,
+          kind,
+          role: input.role,
+          scopes,
+          expiresAt: issued.expiresAt.toISOString(),
+        },
       },
     });
     return {

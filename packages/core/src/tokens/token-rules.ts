@@ -7,6 +7,7 @@ import { ROLE_PERMISSIONS, type Role } from "../auth/roles.ts";
 import type { ServiceContext, Tx } from "../context.ts";
 import { tokens } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
+import { emitEvent } from "../events/emit-event.ts";
 
 const SCOPE = /^@?([a-z0-9][a-z0-9._~-]{0,213})$/;
 
@@ -79,13 +80,20 @@ export async function markTokenRevoked(
     .update(tokens)
     .set({ revokedAt: ctx.deps.now() })
     .where(and(eq(tokens.id, tokenId), isNull(tokens.revokedAt)))
-    .returning({ id: tokens.id });
-  if (updated.length === 0) return false;
+    .returning({ id: tokens.id, userId: tokens.userId, name: tokens.name, kind: tokens.kind });
+  const [row] = updated;
+  if (!row) return false;
   await emitAudit(tx, ctx, {
     action: "token.revoked",
     targetType: "token",
     targetId: tokenId,
     data: { via },
+  });
+  // To the token owner's own hooks (even when an administrator revoked it).
+  await emitEvent(tx, ctx, {
+    type: "token.revoked",
+    userId: row.userId,
+    data: { token: { id: row.id, name: row.name, kind: row.kind }, via },
   });
   return true;
 }

@@ -292,6 +292,16 @@ export {
 } from "./users/signup-policy.ts";
 export { type CreateWebhookInput, createWebhook } from "./webhooks/create-webhook.ts";
 export { deleteWebhook } from "./webhooks/delete-webhook.ts";
+export { deliverAttempt } from "./webhooks/deliver.ts";
+export {
+  DELIVERIES_DEFAULT_LIMIT,
+  DELIVERIES_MAX_LIMIT,
+  type DeliveryDetail,
+  type DeliveryView,
+  getDelivery,
+  listDeliveries,
+} from "./webhooks/deliveries.ts";
+export type { EventPayload } from "./webhooks/event-payload.ts";
 export {
   isWebhookEventType,
   parseWebhookEvents,
@@ -299,9 +309,13 @@ export {
   type WebhookEventType,
   WebhookEventTypeSchema,
 } from "./webhooks/event-types.ts";
+export { deliveryIdOf, fanOutEvent } from "./webhooks/fan-out.ts";
 export { getWebhook } from "./webhooks/get-webhook.ts";
 export { hookScopeMatches, parseHookScope } from "./webhooks/hook-scope.ts";
 export { listWebhooks } from "./webhooks/list-webhooks.ts";
+export { pingWebhook } from "./webhooks/ping.ts";
+export { redeliver } from "./webhooks/redeliver.ts";
+export { deliveryHeaders, packrSignature, WEBHOOK_USER_AGENT } from "./webhooks/sign.ts";
 export { type UpdateWebhookInput, updateWebhook } from "./webhooks/update-webhook.ts";
 export {
   hookScopeWithin,
@@ -324,17 +338,3 @@ export {
   webhookView,
   webhookViews,
 } from "./webhooks/webhook-view.ts";
-export { deliverAttempt } from "./webhooks/deliver.ts";
-export {
-  DELIVERIES_DEFAULT_LIMIT,
-  DELIVERIES_MAX_LIMIT,
-  type DeliveryDetail,
-  type DeliveryView,
-  getDelivery,
-  listDeliveries,
-} from "./webhooks/deliveries.ts";
-export type { EventPayload } from "./webhooks/event-payload.ts";
-export { deliveryIdOf, fanOutEvent } from "./webhooks/fan-out.ts";
-export { pingWebhook } from "./webhooks/ping.ts";
-export { redeliver } from "./webhooks/redeliver.ts";
-export { deliveryHeaders, packrSignature, WEBHOOK_USER_AGENT } from "./webhooks/sign.ts";

@@ -32,8 +32,8 @@ import {
 } from "../api-schemas.ts";
 import { openApiApp } from "./openapi-app.ts";
 import { orgAdmin } from "./orgs.ts";
-import { webhookAdmin } from "./webhooks.ts";
 import { webhookDeliveriesAdmin } from "./webhook-deliveries.ts";
+import { webhookAdmin } from "./webhooks.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 type Security = Array<Record<string, string[]>>;

@@ -5,6 +5,7 @@ import {
   BlobSweeper,
   backfillSearchDocuments,
   type Config,
+  createBilling,
   createBlobStore,
   createJobHandlers,
   type DatabaseHandle,
@@ -117,6 +118,7 @@ export async function createRuntime(
     scopeClaim: config.scopeClaim,
     access,
     webhooks: config.webhooks,
+    billing: config.billing ? createBilling(config.billing) : undefined,
   };
   const analysis: AnalysisThreads | undefined =
     config.analysisThreads > 0

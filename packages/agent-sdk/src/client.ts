@@ -291,7 +291,7 @@ async function toApiError(res: Response): Promise<PackrApiError> {
       typeof body?.code === "string"
         ? body.code
         : res.status === 429
-          ? "LIMIT_EXCEEDED"
+          ? "RATE_LIMITED"
           : "HTTP_ERROR",
     status: res.status,
     ...(typeof body?.requestId === "string" ? { requestId: body.requestId } : {}),

@@ -12,6 +12,7 @@ export {
   listUserPackageAccess,
 } from "./access/team-access.ts";
 export * from "./agent/index.ts";
+export * from "./billing/index.ts";
 export { analyzeVersion } from "./analysis/analyze-version.ts";
 export { CAPABILITIES, type Capability, extractCapabilities } from "./analysis/capabilities.ts";
 export {
@@ -59,6 +60,7 @@ export {
   type UserAccess,
 } from "./auth/user-access.ts";
 export type {
+  BillingConfig,
   Config,
   DashboardConfig,
   OAuthClientConfig,

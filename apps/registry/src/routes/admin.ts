@@ -31,6 +31,7 @@ import {
   TokenList,
 } from "../api-schemas.ts";
 import { openApiApp } from "./openapi-app.ts";
+import { billingAdmin } from "./billing.ts";
 import { orgAdmin } from "./orgs.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
@@ -294,3 +295,5 @@ admin
   });
 // Orgs and teams, behind the same authentication (sessions, the internal secret, tokens).
 admin.route("/", orgAdmin);
+// Billing (plan, Checkout, portal; 404 without STRIPE_SECRET_KEY), behind the same authentication.
+admin.route("/", billingAdmin);

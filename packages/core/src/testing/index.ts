@@ -271,6 +271,7 @@ export {
   type StripeCall,
   type StripeStandIn,
   signedStripeEvent,
+  signStripePayload,
   startStripeStandIn,
   stripeSubscription,
   TEST_WEBHOOK_SECRET,

@@ -112,12 +112,19 @@ export function signedStripeEvent(
     request: { id: null, idempotency_key: null },
     data: { object: event.object },
   });
-  const signature = Stripe.webhooks.generateTestHeaderString({
+  return { payload, signature: signStripePayload(payload, opts) };
+}
+
+/** The `Stripe-Signature` Stripe would send for these exact bytes (Stripe's own test helper). */
+export function signStripePayload(
+  payload: string,
+  opts: { secret?: string; timestamp?: number } = {},
+): string {
+  return Stripe.webhooks.generateTestHeaderString({
     payload,
     secret: opts.secret ?? TEST_WEBHOOK_SECRET,
     ...(opts.timestamp === undefined ? {} : { timestamp: opts.timestamp }),
   });
-  return { payload, signature };
 }
 
 /** A subscription object as Stripe's API (2026) shapes it: the price and period on the item. */

@@ -102,11 +102,14 @@ describe("billing on", () => {
 
   it("buys Team for an org through Checkout and the webhook, then the org creates more", async () => {
     // The first publish claims @acme (alice's one scope), then the org fills its Free plan.
-    for (const n of ["a", "b", "c"]) expect((await publish(alice, `@acme/${n}`, "1.0.0")).status).toBe(201);
+    for (const n of ["a", "b", "c"])
+      expect((await publish(alice, `@acme/${n}`, "1.0.0")).status).toBe(201);
     await expectError(await publish(alice, "@acme/d", "1.0.0"), 402, "LIMIT_EXCEEDED");
     await expectError(await publish(alice, "@second/x", "1.0.0"), 402, "LIMIT_EXCEEDED");
     const a = client(reg.app, alice);
-    expect((await a.post("/api/v1/admin/orgs/acme/members", { user: "bob", role: "reader" })).status).toBe(201);
+    expect(
+      (await a.post("/api/v1/admin/orgs/acme/members", { user: "bob", role: "reader" })).status,
+    ).toBe(201);
     const org = (await (await a.get("/api/v1/admin/orgs/acme")).json()) as { org: { id: string } };
     acmeId = org.org.id;
 
@@ -124,7 +127,13 @@ describe("billing on", () => {
 
     stripe.subscriptions.set(
       "sub_acme",
-      stripeSubscription({ id: "sub_acme", customer: "cus_acme", price: "price_team", status: "active", periodEnd: 1_900_000_000 }),
+      stripeSubscription({
+        id: "sub_acme",
+        customer: "cus_acme",
+        price: "price_team",
+        status: "active",
+        periodEnd: 1_900_000_000,
+      }),
     );
     const done = await webhook("checkout.session.completed", {
       id: "cs_test_1",
@@ -135,7 +144,11 @@ describe("billing on", () => {
       subscription: "sub_acme",
     });
     expect(done.status).toBe(200);
-    expect(await done.json()).toEqual({ received: true, result: "applied", type: "checkout.session.completed" });
+    expect(await done.json()).toEqual({
+      received: true,
+      result: "applied",
+      type: "checkout.session.completed",
+    });
     expect((await publish(alice, "@acme/d", "1.0.0")).status).toBe(201);
 
     // A reader of the org sees the plan; the portal opens for its admin.
@@ -151,16 +164,27 @@ describe("billing on", () => {
     });
     const portal = await a.post("/api/v1/admin/billing/portal", { org: "acme" });
     expect(portal.status).toBe(200);
-    expect(((await portal.json()) as { url: string }).url).toMatch(/^https:\/\/billing\.stripe\.test\//);
+    expect(((await portal.json()) as { url: string }).url).toMatch(
+      /^https:\/\/billing\.stripe\.test\//,
+    );
   });
 
   it("after a cancellation blocks new packages only: new versions publish, installs still work", async () => {
     const gone = await webhook(
       "customer.subscription.deleted",
-      stripeSubscription({ id: "sub_acme", customer: "cus_acme", price: "price_team", status: "canceled" }),
+      stripeSubscription({
+        id: "sub_acme",
+        customer: "cus_acme",
+        price: "price_team",
+        status: "canceled",
+      }),
     );
     expect(((await gone.json()) as { result: string }).result).toBe("applied");
-    const refused = await expectError(await publish(alice, "@acme/e", "1.0.0"), 402, "LIMIT_EXCEEDED");
+    const refused = await expectError(
+      await publish(alice, "@acme/e", "1.0.0"),
+      402,
+      "LIMIT_EXCEEDED",
+    );
     expect(refused.error).toContain(
       "@acme is on the Free plan, which allows 3 packages, and it has 4: creating @acme/e needs a bigger plan.",
     );
@@ -183,7 +207,9 @@ describe("billing off (no STRIPE_SECRET_KEY)", () => {
   let alice: string;
   beforeAll(async () => {
     reg = await createTestRegistry();
-    alice = (await tokenContext(reg.runtime.deps, { user: "alice", role: "ci-publish", kind: "ci" })).token;
+    alice = (
+      await tokenContext(reg.runtime.deps, { user: "alice", role: "ci-publish", kind: "ci" })
+    ).token;
   });
   afterAll(async () => reg.close());
 
@@ -193,13 +219,17 @@ describe("billing off (no STRIPE_SECRET_KEY)", () => {
       expect(res.status).toBe(201);
     }
     for (let i = 0; i < 3; i++) {
-      const res = await client(reg.app, alice).put(`/@scope${i}%2fx`, publishBody(`@scope${i}/x`, "1.0.0"));
+      const res = await client(reg.app, alice).put(
+        `/@scope${i}%2fx`,
+        publishBody(`@scope${i}/x`, "1.0.0"),
+      );
       expect(res.status).toBe(201);
     }
   });
 
   it("answers the billing routes with a 404 that says billing is off", async () => {
-    const maintainer = (await tokenContext(reg.runtime.deps, { user: "alice", role: "maintainer" })).token;
+    const maintainer = (await tokenContext(reg.runtime.deps, { user: "alice", role: "maintainer" }))
+      .token;
     const c = client(reg.app, maintainer);
     for (const res of [
       await c.get("/api/v1/admin/billing"),

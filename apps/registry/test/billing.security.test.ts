@@ -6,9 +6,9 @@
  * token when the registry is private by login.
  */
 import {
+  type StripeStandIn,
   signedStripeEvent,
   signStripePayload,
-  type StripeStandIn,
   startStripeStandIn,
   stripeSubscription,
   TEST_WEBHOOK_SECRET,
@@ -59,7 +59,9 @@ beforeAll(async () => {
   const a = client(reg.app, alice);
   const created = await a.post("/api/v1/admin/orgs", { name: "acme" });
   acmeId = ((await created.json()) as { org: { id: string } }).org.id;
-  expect((await a.post("/api/v1/admin/orgs/acme/members", { user: "bob", role: "maintainer" })).status).toBe(201);
+  expect(
+    (await a.post("/api/v1/admin/orgs/acme/members", { user: "bob", role: "maintainer" })).status,
+  ).toBe(201);
 });
 afterAll(async () => {
   await reg.close();
@@ -67,14 +69,24 @@ afterAll(async () => {
 });
 
 describe("the Stripe webhook", () => {
-  const event = (id: string, object: Record<string, unknown>, type = "customer.subscription.updated") => ({
+  const event = (
+    id: string,
+    object: Record<string, unknown>,
+    type = "customer.subscription.updated",
+  ) => ({
     id,
     type,
     created: Math.floor(Date.now() / 1000),
     object,
   });
   const sub = (status: string) =>
-    stripeSubscription({ id: "sub_sec", customer: "cus_sec", price: "price_solo", status, account: `org:${acmeId}` });
+    stripeSubscription({
+      id: "sub_sec",
+      customer: "cus_sec",
+      price: "price_solo",
+      status,
+      account: `org:${acmeId}`,
+    });
 
   it("refuses a missing, wrong, stale or tampered signature with 400 and changes nothing", async () => {
     const good = signedStripeEvent(event("evt_sec_1", sub("active")));
@@ -104,7 +116,11 @@ describe("the Stripe webhook", () => {
     const signature = signStripePayload(payload);
     const res = await post(payload, signature);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ received: true, result: "applied", type: "customer.subscription.updated" });
+    expect(await res.json()).toEqual({
+      received: true,
+      result: "applied",
+      type: "customer.subscription.updated",
+    });
     const view = await client(reg.app, alice).get("/api/v1/admin/billing?org=acme");
     expect(await view.json()).toMatchObject({ plan: "solo", state: "active" });
     // Private by login still closes everything else to strangers.
@@ -112,25 +128,44 @@ describe("the Stripe webhook", () => {
   });
 
   it("acknowledges a replayed event without applying it again", async () => {
-    const deleted = signedStripeEvent(event("evt_sec_del", sub("canceled"), "customer.subscription.deleted"));
-    expect(await (await post(deleted.payload, deleted.signature)).json()).toMatchObject({ result: "applied" });
+    const deleted = signedStripeEvent(
+      event("evt_sec_del", sub("canceled"), "customer.subscription.deleted"),
+    );
+    expect(await (await post(deleted.payload, deleted.signature)).json()).toMatchObject({
+      result: "applied",
+    });
     const replay = await post(deleted.payload, deleted.signature);
     expect(replay.status).toBe(200);
     expect(await replay.json()).toMatchObject({ result: "duplicate" });
     // A replay of the earlier "active" update, re-signed: its id was seen, nothing changes.
     const again = signedStripeEvent(event("evt_sec_raw", sub("active")));
-    expect(await (await post(again.payload, again.signature)).json()).toMatchObject({ result: "duplicate" });
+    expect(await (await post(again.payload, again.signature)).json()).toMatchObject({
+      result: "duplicate",
+    });
     const view = await client(reg.app, alice).get("/api/v1/admin/billing?org=acme");
     expect(await view.json()).toMatchObject({ plan: "free", status: "canceled" });
   });
 
   it("ignores (2xx) events for accounts it does not know or types it does not handle", async () => {
     const stranger = signedStripeEvent(
-      event("evt_sec_x", stripeSubscription({ id: "sub_x", customer: "cus_x", price: "price_team", status: "active", account: "org:org_nope" })),
+      event(
+        "evt_sec_x",
+        stripeSubscription({
+          id: "sub_x",
+          customer: "cus_x",
+          price: "price_team",
+          status: "active",
+          account: "org:org_nope",
+        }),
+      ),
     );
-    expect(await (await post(stranger.payload, stranger.signature)).json()).toMatchObject({ result: "ignored" });
+    expect(await (await post(stranger.payload, stranger.signature)).json()).toMatchObject({
+      result: "ignored",
+    });
     const other = signedStripeEvent(event("evt_sec_y", { id: "pi_1" }, "payment_intent.succeeded"));
-    expect(await (await post(other.payload, other.signature)).json()).toMatchObject({ result: "ignored" });
+    expect(await (await post(other.payload, other.signature)).json()).toMatchObject({
+      result: "ignored",
+    });
   });
 });
 
@@ -139,9 +174,17 @@ describe("the billing admin routes", () => {
     { method: "GET", path: "/api/v1/admin/billing?org=acme" },
     { method: "POST", path: "/api/v1/admin/billing/checkout", body: { plan: "team", org: "acme" } },
     { method: "POST", path: "/api/v1/admin/billing/portal", body: { org: "acme" } },
-    { method: "PUT", path: "/api/v1/admin/billing/plan", body: { org: "acme", plan: "enterprise", packages: 1000 } },
+    {
+      method: "PUT",
+      path: "/api/v1/admin/billing/plan",
+      body: { org: "acme", plan: "enterprise", packages: 1000 },
+    },
   ];
-  const send = (r: { method: string; path: string; body?: unknown }, token?: string, raw?: string) =>
+  const send = (
+    r: { method: string; path: string; body?: unknown },
+    token?: string,
+    raw?: string,
+  ) =>
     reg.app.request(r.path, {
       method: r.method,
       headers: {
@@ -174,12 +217,26 @@ describe("the billing admin routes", () => {
 
   it("refuses malformed bodies with 400 before calling Stripe", async () => {
     const checkout = routes[1] as { method: string; path: string };
-    for (const body of [{}, { plan: 5 }, { plan: "" }, { plan: "gold" }, { plan: "enterprise" }, { plan: "team", org: "" }, { plan: "team", org: "../x" }, { plan: "team", org: "x".repeat(300) }]) {
+    for (const body of [
+      {},
+      { plan: 5 },
+      { plan: "" },
+      { plan: "gold" },
+      { plan: "enterprise" },
+      { plan: "team", org: "" },
+      { plan: "team", org: "../x" },
+      { plan: "team", org: "x".repeat(300) },
+    ]) {
       await expectError(await send({ ...checkout, body }, alice), 400, "VALIDATION");
     }
     await expectError(await send(checkout, alice, "{not json"), 400, "VALIDATION");
     const plan = routes[3] as { method: string; path: string };
-    for (const body of [{ plan: "enterprise" }, { org: "acme", user: "alice", plan: "enterprise" }, { org: "acme", plan: "team" }, { org: "acme", plan: "enterprise", packages: -1 }]) {
+    for (const body of [
+      { plan: "enterprise" },
+      { org: "acme", user: "alice", plan: "enterprise" },
+      { org: "acme", plan: "team" },
+      { org: "acme", plan: "enterprise", packages: -1 },
+    ]) {
       await expectError(await send({ ...plan, body }, root), 400, "VALIDATION");
     }
     expect(stripe.calls.filter((c) => c.method === "POST")).toEqual([]);
@@ -190,6 +247,9 @@ describe("the billing admin routes", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ plan: "enterprise", packages: 1000, scopes: null });
     const view = await client(reg.app, alice).get("/api/v1/admin/billing?org=acme");
-    expect(await view.json()).toMatchObject({ plan: "enterprise", limits: { packages: 1000, scopes: null } });
+    expect(await view.json()).toMatchObject({
+      plan: "enterprise",
+      limits: { packages: 1000, scopes: null },
+    });
   });
 });

@@ -1,7 +1,7 @@
 import type { Actor } from "./auth/actor.ts";
 import type { RateLimiter } from "./auth/rate-limiter.ts";
-import type { Billing } from "./billing/stripe-client.ts";
 import type { AccessCache } from "./auth/user-access.ts";
+import type { Billing } from "./billing/stripe-client.ts";
 import type { ScopeClaim, WebhookConfig } from "./config/config.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { DownloadCounter } from "./downloads/download-counter.ts";

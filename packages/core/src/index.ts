@@ -12,7 +12,6 @@ export {
   listUserPackageAccess,
 } from "./access/team-access.ts";
 export * from "./agent/index.ts";
-export * from "./billing/index.ts";
 export { analyzeVersion } from "./analysis/analyze-version.ts";
 export { CAPABILITIES, type Capability, extractCapabilities } from "./analysis/capabilities.ts";
 export {
@@ -59,6 +58,7 @@ export {
   forgetAccess,
   type UserAccess,
 } from "./auth/user-access.ts";
+export * from "./billing/index.ts";
 export type {
   BillingConfig,
   Config,

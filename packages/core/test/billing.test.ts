@@ -66,7 +66,13 @@ describe("plans (pure)", () => {
     });
     expect(
       standing(
-        { plan: "enterprise", status: "active", packageLimit: 500, scopeLimit: null, pastDueSince: null },
+        {
+          plan: "enterprise",
+          status: "active",
+          packageLimit: 500,
+          scopeLimit: null,
+          pastDueSince: null,
+        },
         now,
         7 * DAY,
       ).limits,
@@ -197,7 +203,9 @@ describe.each(testDrivers())("billing on %s", (driver) => {
     acmeId = acme?.id as string;
     const claim = await failure(publish(bob, "@bobco/x", ["1.0.0"]));
     expect(claim.code).toBe("LIMIT_EXCEEDED");
-    expect(claim.message).toContain("bob's personal account is on the Free plan, which allows 1 scope");
+    expect(claim.message).toContain(
+      "bob's personal account is on the Free plan, which allows 1 scope",
+    );
     expect(claim.message).toContain("creating the org @bobco needs a bigger plan");
     const org = await failure(createOrg({ ctx: bob, input: { name: "bobco" } }));
     expect(org.code).toBe("LIMIT_EXCEEDED");
@@ -233,16 +241,35 @@ describe.each(testDrivers())("billing on %s", (driver) => {
       code: "NOT_FOUND",
     });
     // Only org admins buy for an org; a CI token buys nothing.
-    expect((await failure(createCheckoutSession({ ctx: alice, input: { plan: "team", org: "acme" } }))).code).toBe("NOT_FOUND");
+    expect(
+      (await failure(createCheckoutSession({ ctx: alice, input: { plan: "team", org: "acme" } })))
+        .code,
+    ).toBe("NOT_FOUND");
     const bobCi = await tokenContext(deps, { user: "bob", role: "ci-publish", kind: "ci" });
-    expect((await failure(createCheckoutSession({ ctx: bobCi, input: { plan: "team", org: "acme" } }))).code).toBe("FORBIDDEN");
-    expect((await failure(createCheckoutSession({ ctx: bob, input: { plan: "enterprise", org: "acme" } }))).code).toBe("VALIDATION");
+    expect(
+      (await failure(createCheckoutSession({ ctx: bobCi, input: { plan: "team", org: "acme" } })))
+        .code,
+    ).toBe("FORBIDDEN");
+    expect(
+      (
+        await failure(
+          createCheckoutSession({ ctx: bob, input: { plan: "enterprise", org: "acme" } }),
+        )
+      ).code,
+    ).toBe("VALIDATION");
   });
 
   it("applies checkout.session.completed once (a replay changes nothing) and lifts the limit", async () => {
     stripe.subscriptions.set(
       "sub_acme",
-      stripeSubscription({ id: "sub_acme", customer: "cus_acme", price: "price_team", status: "active", account: `org:${acmeId}`, periodEnd: seconds() + 365 * 86400 }),
+      stripeSubscription({
+        id: "sub_acme",
+        customer: "cus_acme",
+        price: "price_team",
+        status: "active",
+        account: `org:${acmeId}`,
+        periodEnd: seconds() + 365 * 86400,
+      }),
     );
     const session = {
       id: "cs_test_done",
@@ -255,7 +282,9 @@ describe.each(testDrivers())("billing on %s", (driver) => {
     };
     const first = await deliver("checkout.session.completed", session, { id: "evt_checkout" });
     expect(first.result).toBe("applied");
-    expect(stripe.calls.some((c) => c.method === "GET" && c.path === "/v1/subscriptions/sub_acme")).toBe(true);
+    expect(
+      stripe.calls.some((c) => c.method === "GET" && c.path === "/v1/subscriptions/sub_acme"),
+    ).toBe(true);
     const replay = await deliver("checkout.session.completed", session, { id: "evt_checkout" });
     expect(replay.result).toBe("duplicate");
     expect(await acmeRow()).toMatchObject({
@@ -264,8 +293,12 @@ describe.each(testDrivers())("billing on %s", (driver) => {
       stripeCustomerId: "cus_acme",
       stripeSubscriptionId: "sub_acme",
     });
-    expect((await audits("billing.plan_changed")).filter((a) => a.targetId === acmeId)).toHaveLength(1);
-    expect(await deps.db.select().from(stripeEvents).where(eq(stripeEvents.id, "evt_checkout"))).toHaveLength(1);
+    expect(
+      (await audits("billing.plan_changed")).filter((a) => a.targetId === acmeId),
+    ).toHaveLength(1);
+    expect(
+      await deps.db.select().from(stripeEvents).where(eq(stripeEvents.id, "evt_checkout")),
+    ).toHaveLength(1);
     await publish(bob, "@acme/d", ["1.0.0"]);
     await publish(bob, "@acme/e", ["1.0.0"]);
     const view = await getBilling({ ctx: bob, input: { org: "acme" } });
@@ -286,9 +319,23 @@ describe.each(testDrivers())("billing on %s", (driver) => {
 
   it("refuses missing, wrong and stale signatures", async () => {
     const ctx = { deps, actor: { type: "anonymous" as const }, requestId: "s" };
-    const good = signedStripeEvent({ id: "evt_sig", type: "invoice.paid", created: seconds(), object: {} });
-    expect((await failure(handleStripeWebhook({ ctx, input: { payload: good.payload, signature: undefined } }))).message).toContain("Stripe-Signature header is missing");
-    const wrong = signedStripeEvent({ id: "evt_sig", type: "invoice.paid", created: seconds(), object: {} }, { secret: "whsec_other" });
+    const good = signedStripeEvent({
+      id: "evt_sig",
+      type: "invoice.paid",
+      created: seconds(),
+      object: {},
+    });
+    expect(
+      (
+        await failure(
+          handleStripeWebhook({ ctx, input: { payload: good.payload, signature: undefined } }),
+        )
+      ).message,
+    ).toContain("Stripe-Signature header is missing");
+    const wrong = signedStripeEvent(
+      { id: "evt_sig", type: "invoice.paid", created: seconds(), object: {} },
+      { secret: "whsec_other" },
+    );
     expect((await failure(handleStripeWebhook({ ctx, input: wrong }))).code).toBe("VALIDATION");
     const stale = signedStripeEvent(
       { id: "evt_sig", type: "invoice.paid", created: seconds(), object: {} },
@@ -296,9 +343,14 @@ describe.each(testDrivers())("billing on %s", (driver) => {
     );
     expect((await failure(handleStripeWebhook({ ctx, input: stale }))).code).toBe("VALIDATION");
     // A body changed after signing.
-    const tampered = { payload: good.payload.replace("invoice.paid", "invoice.payment_failed"), signature: good.signature };
+    const tampered = {
+      payload: good.payload.replace("invoice.paid", "invoice.payment_failed"),
+      signature: good.signature,
+    };
     expect((await failure(handleStripeWebhook({ ctx, input: tampered }))).code).toBe("VALIDATION");
-    expect(await deps.db.select().from(stripeEvents).where(eq(stripeEvents.id, "evt_sig"))).toEqual([]);
+    expect(await deps.db.select().from(stripeEvents).where(eq(stripeEvents.id, "evt_sig"))).toEqual(
+      [],
+    );
   });
 
   it("acknowledges and ignores events it does not handle", async () => {
@@ -307,8 +359,14 @@ describe.each(testDrivers())("billing on %s", (driver) => {
 
   it("fails a payment: limits stay for the grace, then Free; a recovery restores the plan", async () => {
     const failedAt = seconds();
-    const invoice = { id: "in_1", object: "invoice", parent: { subscription_details: { subscription: "sub_acme" } } };
-    expect((await deliver("invoice.payment_failed", invoice, { created: failedAt })).result).toBe("applied");
+    const invoice = {
+      id: "in_1",
+      object: "invoice",
+      parent: { subscription_details: { subscription: "sub_acme" } },
+    };
+    expect((await deliver("invoice.payment_failed", invoice, { created: failedAt })).result).toBe(
+      "applied",
+    );
     expect(await acmeRow()).toMatchObject({ status: "past_due", plan: "team" });
     // A second failure does not restart the grace.
     clock += 3 * DAY;
@@ -318,12 +376,19 @@ describe.each(testDrivers())("billing on %s", (driver) => {
     clock += 5 * DAY; // 8 days after the failure
     const lapsed = await failure(publish(bob, "@acme/g", ["1.0.0"]));
     expect(lapsed.code).toBe("LIMIT_EXCEEDED");
-    expect(lapsed.message).toContain("@acme has the Team plan, but its payment failed and the grace period ended");
+    expect(lapsed.message).toContain(
+      "@acme has the Team plan, but its payment failed and the grace period ended",
+    );
     expect(lapsed.message).toContain("the Free plan's limit applies: 3 packages, and it has 6");
     await publish(bob, "@acme/f", ["1.0.1"]); // new versions still publish
     await deliver(
       "customer.subscription.updated",
-      stripeSubscription({ id: "sub_acme", customer: "cus_acme", price: "price_team", status: "active" }),
+      stripeSubscription({
+        id: "sub_acme",
+        customer: "cus_acme",
+        price: "price_team",
+        status: "active",
+      }),
     );
     expect(await acmeRow()).toMatchObject({ status: "active", pastDueSince: null });
     await publish(bob, "@acme/g", ["1.0.0"]);
@@ -335,20 +400,35 @@ describe.each(testDrivers())("billing on %s", (driver) => {
     clock += 60_000;
     const deleted = await deliver(
       "customer.subscription.deleted",
-      stripeSubscription({ id: "sub_acme", customer: "cus_acme", price: "price_team", status: "canceled" }),
+      stripeSubscription({
+        id: "sub_acme",
+        customer: "cus_acme",
+        price: "price_team",
+        status: "canceled",
+      }),
       { created: t + 20 },
     );
     expect(deleted.result).toBe("applied");
     const older = await deliver(
       "customer.subscription.updated",
-      stripeSubscription({ id: "sub_acme", customer: "cus_acme", price: "price_solo", status: "active" }),
+      stripeSubscription({
+        id: "sub_acme",
+        customer: "cus_acme",
+        price: "price_solo",
+        status: "active",
+      }),
       { created: t + 10 },
     );
     expect(older.result).toBe("stale");
     // Even at the same second, a canceled subscription does not come back.
     const sameSecond = await deliver(
       "customer.subscription.updated",
-      stripeSubscription({ id: "sub_acme", customer: "cus_acme", price: "price_team", status: "active" }),
+      stripeSubscription({
+        id: "sub_acme",
+        customer: "cus_acme",
+        price: "price_team",
+        status: "active",
+      }),
       { created: t + 20 },
     );
     expect(sameSecond.result).toBe("stale");
@@ -373,7 +453,13 @@ describe.each(testDrivers())("billing on %s", (driver) => {
     const carolId = (carol.actor as TokenActor).userId;
     const r = await deliver(
       "customer.subscription.updated",
-      stripeSubscription({ id: "sub_carol", customer: "cus_carol", price: "price_solo", status: "active", account: `user:${carolId}` }),
+      stripeSubscription({
+        id: "sub_carol",
+        customer: "cus_carol",
+        price: "price_solo",
+        status: "active",
+        account: `user:${carolId}`,
+      }),
     );
     expect(r.result).toBe("applied");
     for (let i = 0; i < 4; i++) await publish(carol, `carol-${i}`, ["1.0.0"]);
@@ -384,14 +470,27 @@ describe.each(testDrivers())("billing on %s", (driver) => {
       usage: { packages: 4, scopes: 0 },
     });
     // An account that pays already changes plans in the portal.
-    expect((await failure(createCheckoutSession({ ctx: carol, input: { plan: "team" } }))).code).toBe("CONFLICT");
+    expect(
+      (await failure(createCheckoutSession({ ctx: carol, input: { plan: "team" } }))).code,
+    ).toBe("CONFLICT");
   });
 
   it("lets a platform admin set Enterprise limits (and only them)", async () => {
-    expect((await failure(setAccountPlan({ ctx: bob, input: { org: "acme", plan: "enterprise", packages: 8 } }))).code).toBe("FORBIDDEN");
-    await setAccountPlan({ ctx: root, input: { org: "acme", plan: "enterprise", packages: 8, scopes: null } });
+    expect(
+      (
+        await failure(
+          setAccountPlan({ ctx: bob, input: { org: "acme", plan: "enterprise", packages: 8 } }),
+        )
+      ).code,
+    ).toBe("FORBIDDEN");
+    await setAccountPlan({
+      ctx: root,
+      input: { org: "acme", plan: "enterprise", packages: 8, scopes: null },
+    });
     await publish(bob, "@acme/h", ["1.0.0"]);
     const err = await failure(publish(bob, "@acme/i", ["1.0.0"]));
-    expect(err.message).toContain("@acme is on the Enterprise plan, which allows 8 packages, and it has 8");
+    expect(err.message).toContain(
+      "@acme is on the Enterprise plan, which allows 8 packages, and it has 8",
+    );
   });
 });

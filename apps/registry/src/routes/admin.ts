@@ -30,8 +30,8 @@ import {
   TokenCreated,
   TokenList,
 } from "../api-schemas.ts";
-import { openApiApp } from "./openapi-app.ts";
 import { billingAdmin } from "./billing.ts";
+import { openApiApp } from "./openapi-app.ts";
 import { orgAdmin } from "./orgs.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });

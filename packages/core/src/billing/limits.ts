@@ -6,7 +6,13 @@ import type { Queryable } from "../db/client.ts";
 import { orgs, subscriptions, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import type { PackageName } from "../packages/names.ts";
-import { type Limits, planTitle, type Standing, type SubscriptionState, standing } from "./plans.ts";
+import {
+  type Limits,
+  planTitle,
+  type Standing,
+  type SubscriptionState,
+  standing,
+} from "./plans.ts";
 
 /*
  * Plan limits (billing on). They apply to creating a package (the first publish of a name) and
@@ -107,7 +113,9 @@ export async function assertPlanAllowsPackage(
     return;
   }
   const account: BillingAccount =
-    decision.kind === "org" ? { kind: "org", id: decision.orgId } : { kind: "user", id: token.userId };
+    decision.kind === "org"
+      ? { kind: "org", id: decision.orgId }
+      : { kind: "user", id: token.userId };
   await assertBelowLimit(q, deps, account, "packages", name.name);
 }
 
@@ -168,7 +176,8 @@ export function limitExceeded(f: {
   creating: string;
   upgradeUrl: string;
 }): PackrError {
-  const who = f.account.kind === "org" ? `@${f.accountName}` : `${f.accountName}'s personal account`;
+  const who =
+    f.account.kind === "org" ? `@${f.accountName}` : `${f.accountName}'s personal account`;
   const what = describe(f.resource, f.limit, f.account);
   const plan = planTitle(f.standing.plan);
   const status =

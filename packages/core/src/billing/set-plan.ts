@@ -4,9 +4,9 @@ import type { ServiceContext } from "../context.ts";
 import { subscriptions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { requireUser } from "../orgs/find-user.ts";
 import { findOrg, orgNotFound } from "../orgs/org-access.ts";
 import { parseOrgSlug } from "../orgs/org-names.ts";
-import { requireUser } from "../orgs/find-user.ts";
 import { findSubscription, requireBilling } from "./account.ts";
 import type { BillingAccount } from "./limits.ts";
 

@@ -110,7 +110,8 @@ async function checkoutSubscription(
 ): Promise<Stripe.Subscription | null> {
   const session = event.data.object as Stripe.Checkout.Session;
   if (session.mode !== "subscription" || !session.subscription) return null;
-  const id = typeof session.subscription === "string" ? session.subscription : session.subscription.id;
+  const id =
+    typeof session.subscription === "string" ? session.subscription : session.subscription.id;
   return stripeCall(() => billing.stripe.subscriptions.retrieve(id));
 }
 
@@ -129,9 +130,7 @@ async function targetOf(
 ): Promise<Target | null> {
   if (event.type === "checkout.session.completed") {
     const session = event.data.object as Stripe.Checkout.Session;
-    const account = parseAccountKey(
-      session.client_reference_id ?? session.metadata?.packr_account,
-    );
+    const account = parseAccountKey(session.client_reference_id ?? session.metadata?.packr_account);
     if (!account || !checkoutSub || !(await accountExists(tx, account))) return null;
     return { account, row: await lockAccountRow(tx, account), object: checkoutSub };
   }
@@ -167,7 +166,12 @@ function changeFor(
     if (!row || row.status === "canceled") return null;
     if (type === "invoice.paid") {
       if (row.status !== "past_due") return null;
-      return { ...keep(row), status: "active", pastDueSince: null, action: "billing.payment_recovered" };
+      return {
+        ...keep(row),
+        status: "active",
+        pastDueSince: null,
+        action: "billing.payment_recovered",
+      };
     }
     return {
       ...keep(row),
@@ -196,7 +200,13 @@ function changeFor(
   if (!plan) return null;
   const status = sub.status;
   const pastDueSince =
-    status === "past_due" ? (sameSub ? (row?.pastDueSince ?? at) : at) : isActive(status) ? null : (row?.pastDueSince ?? null);
+    status === "past_due"
+      ? sameSub
+        ? (row?.pastDueSince ?? at)
+        : at
+      : isActive(status)
+        ? null
+        : (row?.pastDueSince ?? null);
   return {
     plan,
     status,

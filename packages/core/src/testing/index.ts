@@ -6,8 +6,8 @@ import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { RateLimiter } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
-import type { Billing } from "../billing/stripe-client.ts";
 import { ACCESS_CHANGED, AccessCache } from "../auth/user-access.ts";
+import type { Billing } from "../billing/stripe-client.ts";
 import type { ScopeClaim, UplinkConfig, WebhookConfig } from "../config/config.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
@@ -265,8 +265,6 @@ export async function tokenContext(
 }
 export { grantTeam, removeFromOrg, setOrgRole } from "./orgs.ts";
 export { type LocalS3, startLocalS3 } from "./s3rver.ts";
-export { makeTarball, makeTarballSync } from "./tarball.ts";
-export { startUplinkServer, type UplinkRequest, type UplinkServer } from "./uplink-server.ts";
 export {
   type StripeCall,
   type StripeStandIn,
@@ -277,3 +275,5 @@ export {
   TEST_WEBHOOK_SECRET,
   testBillingConfig,
 } from "./stripe-stand-in.ts";
+export { makeTarball, makeTarballSync } from "./tarball.ts";
+export { startUplinkServer, type UplinkRequest, type UplinkServer } from "./uplink-server.ts";

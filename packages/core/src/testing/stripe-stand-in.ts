@@ -60,10 +60,16 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       const found = subscriptions.get(decodeURIComponent(sub[1]));
       if (found) return send(200, found);
       return send(404, {
-        error: { type: "invalid_request_error", code: "resource_missing", message: "No such subscription" },
+        error: {
+          type: "invalid_request_error",
+          code: "resource_missing",
+          message: "No such subscription",
+        },
       });
     }
-    send(404, { error: { type: "invalid_request_error", message: `Unrecognized request URL (${path})` } });
+    send(404, {
+      error: { type: "invalid_request_error", message: `Unrecognized request URL (${path})` },
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

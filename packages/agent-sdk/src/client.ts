@@ -65,6 +65,32 @@ export type PackrClient = {
   getDownloads(name: string, period?: string): Promise<DownloadPoint>;
   /** Organizations, their members, teams and team package grants (admin API; needs a token). */
   orgs: OrgsClient;
+  /** Plans and limits (admin API; needs a token; 404 when the registry has billing off). */
+  billing: BillingClient;
+};
+
+/** An account's plan, as `GET /api/v1/admin/billing` answers it. Limits: null = unlimited. */
+export type Billing = {
+  account: { type: "org" | "user"; name: string };
+  plan: "free" | "solo" | "team" | "enterprise";
+  planTitle: string;
+  status: string;
+  state: "free" | "active" | "grace" | "lapsed" | "inactive";
+  limits: { packages: number | null; scopes: number | null };
+  usage: { packages: number; scopes: number };
+  currentPeriodEnd: string | null;
+  graceEndsAt: string | null;
+  upgradeUrl: string;
+  hasCustomer: boolean;
+};
+
+export type BillingClient = {
+  /** The plan, status, limits, usage and period end of an org (`org`) or your own account. */
+  get(opts?: { org?: string }): Promise<Billing>;
+  /** A Stripe Checkout URL buying `plan` (`solo` | `team`) for an org you administer or yourself. */
+  checkout(body: { plan: "solo" | "team"; org?: string }): Promise<{ url: string }>;
+  /** A Stripe Customer Portal URL (change plan, card, cancel). */
+  portal(opts?: { org?: string }): Promise<{ url: string }>;
 };
 
 /**
@@ -238,8 +264,22 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
     },
   };
 
+  const billing: BillingClient = {
+    get: async (opts = {}) =>
+      get("/api/v1/admin/billing", { org: opts.org === undefined ? undefined : orgSlug(opts.org) }),
+    checkout: async (body) =>
+      request("POST", "/api/v1/admin/billing/checkout", {
+        body: body.org === undefined ? body : { ...body, org: orgSlug(body.org) },
+      }),
+    portal: async (opts = {}) =>
+      request("POST", "/api/v1/admin/billing/portal", {
+        body: opts.org === undefined ? {} : { org: orgSlug(opts.org) },
+      }),
+  };
+
   return {
     orgs,
+    billing,
     getPackage: (name) => get(pkg(name)),
     search: (query, opts = {}) => get("/agent/search", { q: query, limit: opts.limit }),
     compare: (names) => get("/agent/compare", { packages: names.join(",") }),

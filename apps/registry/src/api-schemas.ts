@@ -32,8 +32,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: "No valid session, token or internal secret",
   403: "Authenticated, but not allowed",
   404: "Not found (or not yours)",
+  402: "A plan limit: creating this needs a bigger plan",
   409: "Conflict with the current state",
-  429: "Rate limit exceeded",
+  429: "Too many attempts (RATE_LIMITED)",
 };
 
 export const User = z

@@ -12,6 +12,7 @@ import { redactPath } from "./redact.ts";
 import { access } from "./routes/access.ts";
 import { agentRoutingPath } from "./routes/agent.ts";
 import { createApi } from "./routes/api.ts";
+import { billingWebhook } from "./routes/billing.ts";
 import { distTags } from "./routes/dist-tags.ts";
 import { downloads } from "./routes/downloads.ts";
 import { health } from "./routes/health.ts";
@@ -105,6 +106,7 @@ export function createApp(runtime: Runtime) {
   ])
     app.use(p, smallBody);
   app.route("/", createApi());
+  app.route("/", billingWebhook);
   app.route("/", session);
   app.route("/", npmTokens);
   app.route("/", security);

@@ -15,6 +15,8 @@ describe("isOpenRoute (private by login)", () => {
       ["GET", "/-/user/org.couchdb.user:alice"],
       ["PUT", "/-/user/org.couchdb.user:alice/-rev/1-abc"],
       ["DELETE", "/-/user/token/eyJabc"],
+      // Stripe's webhook: its signature is checked by the route
+      ["POST", "/api/billing/webhook"],
       // resolved and checked by adminAuth
       ["GET", "/api/v1/admin/me"],
       ["POST", "/api/v1/admin/sessions"],
@@ -43,6 +45,9 @@ describe("isOpenRoute (private by login)", () => {
       ["DELETE", "/-/user/token/x/y"],
       ["GET", "/api/v1/other"],
       ["GET", "/api/v1/admin"],
+      ["GET", "/api/billing/webhook"],
+      ["POST", "/api/billing/webhook/x"],
+      ["POST", "/api/billing"],
     ]) {
       expect(isOpenRoute(method as string, path as string), `${method} ${path}`).toBe(false);
     }

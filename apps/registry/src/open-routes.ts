@@ -29,6 +29,12 @@ const OPEN: ReadonlyArray<{ methods: readonly string[]; path: RegExp; why: strin
     path: /^\/-\/user\/token\/[^/]+$/,
     why: "npm logout",
   },
+  {
+    // Stripe sends no token: the Stripe-Signature over the raw body is checked by the route.
+    methods: ["POST"],
+    path: /^\/api\/billing\/webhook$/,
+    why: "Stripe's billing webhook",
+  },
 ];
 
 /** The admin API resolves sessions and the internal secret itself, then applies the same policy. */

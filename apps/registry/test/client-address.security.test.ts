@@ -55,7 +55,7 @@ describe("with no trusted proxies (the default)", () => {
       { "x-forwarded-for": "198.18.1.1" },
     );
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    await expectError(refused, 429, "LIMIT_EXCEEDED");
+    await expectError(refused, 429, "RATE_LIMITED");
     // Another socket address is not affected.
     expect(await recordedAddress(reg, fromPeer(reg.app, "203.0.113.51"))).toBe("203.0.113.51");
   });
@@ -68,7 +68,7 @@ describe("with no trusted proxies (the default)", () => {
       client(app).post("/-/v1/login", { name: "admin", password }, { "x-forwarded-for": xff });
     for (let i = 0; i < 10; i++)
       await expectError(await login(`198.18.2.${i}`, `wrong-${i}`), 401, "UNAUTHORIZED");
-    await expectError(await login("198.18.3.1", ADMIN_PASSWORD), 429, "LIMIT_EXCEEDED");
+    await expectError(await login("198.18.3.1", ADMIN_PASSWORD), 429, "RATE_LIMITED");
   }, 120_000);
 });
 
@@ -101,7 +101,7 @@ describe("behind trusted proxies", () => {
         { "x-forwarded-for": "7.7.7.7, 198.51.100.12, 10.9.9.9" },
       ),
       429,
-      "LIMIT_EXCEEDED",
+      "RATE_LIMITED",
     );
   });
 
@@ -160,8 +160,8 @@ describe.skipIf(!process.env.DATABASE_URL)("two instances on one PostgreSQL", ()
         await expectError(await login(a, `wrong-a-${i}`), 401, "UNAUTHORIZED");
         await expectError(await login(b, `wrong-b-${i}`), 401, "UNAUTHORIZED");
       }
-      await expectError(await login(a, ADMIN_PASSWORD), 429, "LIMIT_EXCEEDED");
-      await expectError(await login(b, ADMIN_PASSWORD), 429, "LIMIT_EXCEEDED");
+      await expectError(await login(a, ADMIN_PASSWORD), 429, "RATE_LIMITED");
+      await expectError(await login(b, ADMIN_PASSWORD), 429, "RATE_LIMITED");
       const [row] = await (runtimes[1] as Runtime).deps.db
         .select()
         .from(schema.authRateLimits)

@@ -392,12 +392,12 @@ describe("device flow refusals", () => {
       {},
       { "x-forwarded-for": "10.3.0.1" },
     );
-    await expectError(res, 429, "LIMIT_EXCEEDED");
+    await expectError(res, 429, "RATE_LIMITED");
     // npm's web login counts against the same limit.
     await expectError(
       await client(reg.app).post("/-/v1/login", {}, { "x-forwarded-for": "10.3.0.1" }),
       429,
-      "LIMIT_EXCEEDED",
+      "RATE_LIMITED",
     );
     expect(
       (await client(reg.app).post("/-/v1/device/authorize", {}, { "x-forwarded-for": "10.3.0.2" }))

@@ -25,7 +25,7 @@ describe("sign-in mail limits", () => {
     const res = await ask({ email: "flood@example.test", ip: "198.51.100.9" });
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(Number(res.headers.get("retry-after"))).toBeLessThanOrEqual(15 * 60);
-    const err = await expectError(res, 429, "LIMIT_EXCEEDED");
+    const err = await expectError(res, 429, "RATE_LIMITED");
     expect(err.error).toMatch(/Too many sign-in links were asked for this email address/);
     expect(err.error).toMatch(/Wait 15 minutes/);
     // Another address is not affected.
@@ -40,7 +40,7 @@ describe("sign-in mail limits", () => {
     const err = await expectError(
       await ask({ email: "spray-new@example.test", ip }),
       429,
-      "LIMIT_EXCEEDED",
+      "RATE_LIMITED",
     );
     expect(err.error).toMatch(/from your network address/);
     // A refused request counted nothing against the target address.

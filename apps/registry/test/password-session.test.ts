@@ -117,7 +117,7 @@ describe("password sign-in sessions", () => {
     const retryAfter = Number(refused.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    const limited = await expectError(refused, 429, "LIMIT_EXCEEDED");
+    const limited = await expectError(refused, 429, "RATE_LIMITED");
     expect(limited.error).toBe(
       `Too many wrong passwords; wait ${retryAfter} seconds and try again.`,
     );
@@ -141,13 +141,13 @@ describe("password sign-in sessions", () => {
     await expectError(
       await signIn({ name: "victim", password: "victim-password-1", ip: "192.0.2.200" }),
       429,
-      "LIMIT_EXCEEDED",
+      "RATE_LIMITED",
     );
     // npm login goes through the same check.
     await expectError(
       await client(reg.app).post("/-/v1/login", { name: "victim", password: "victim-password-1" }),
       429,
-      "LIMIT_EXCEEDED",
+      "RATE_LIMITED",
     );
   });
 });

@@ -109,7 +109,7 @@ describe("a storm of 200 parallel wrong passwords", () => {
 
     expect(results.every((r) => r.status === 401 || r.status === 429)).toBe(true);
     for (const r of results.filter((x) => x.status === 429)) {
-      expect(r.body.code).toBe("LIMIT_EXCEEDED");
+      expect(r.body.code).toBe("RATE_LIMITED");
       expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
     }
     // The one address gets at most its 10 attempts hashed: counted before hashing, so a parallel

@@ -192,9 +192,9 @@ describe("uplink: heavy work is bounded (issue 16)", () => {
     }
     const limited = await from("203.0.113.7").get("/not-there-x");
     expect(limited.headers.get("retry-after")).toBe("60");
-    await expectError(limited, 429, "LIMIT_EXCEEDED");
+    await expectError(limited, 429, "RATE_LIMITED");
     const tgz = await from("203.0.113.7").get("/not-there-y/-/not-there-y-1.0.0.tgz");
-    await expectError(tgz, 429, "LIMIT_EXCEEDED");
+    await expectError(tgz, 429, "RATE_LIMITED");
     // Refused before the uplink was asked.
     expect(pair.upstream.requests.length - before).toBe(59);
     // What is cached is still served to that address.

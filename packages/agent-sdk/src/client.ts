@@ -76,6 +76,8 @@ export type PackrClient = {
   orgs: OrgsClient;
   /** Webhooks: the caller's or an org's hooks, test pings, deliveries and redelivery (admin API). */
   webhooks: WebhooksClient;
+  /** Plans and limits (admin API; needs a token; 404 when the registry has billing off). */
+  billing: BillingClient;
 };
 
 /**
@@ -99,6 +101,30 @@ export type WebhooksClient = {
   delivery(id: string, deliveryRowId: string): Promise<DeliveryResponse>;
   /** Send a delivery again: the same delivery id, a new attempt. */
   redeliver(id: string, deliveryId: string): Promise<Redelivery>;
+};
+
+/** An account's plan, as `GET /api/v1/admin/billing` answers it. Limits: null = unlimited. */
+export type Billing = {
+  account: { type: "org" | "user"; name: string };
+  plan: "free" | "solo" | "team" | "enterprise";
+  planTitle: string;
+  status: string;
+  state: "free" | "active" | "grace" | "lapsed" | "inactive";
+  limits: { packages: number | null; scopes: number | null };
+  usage: { packages: number; scopes: number };
+  currentPeriodEnd: string | null;
+  graceEndsAt: string | null;
+  upgradeUrl: string;
+  hasCustomer: boolean;
+};
+
+export type BillingClient = {
+  /** The plan, status, limits, usage and period end of an org (`org`) or your own account. */
+  get(opts?: { org?: string }): Promise<Billing>;
+  /** A Stripe Checkout URL buying `plan` (`solo` | `team`) for an org you administer or yourself. */
+  checkout(body: { plan: "solo" | "team"; org?: string }): Promise<{ url: string }>;
+  /** A Stripe Customer Portal URL (change plan, card, cancel). */
+  portal(opts?: { org?: string }): Promise<{ url: string }>;
 };
 
 /**
@@ -292,9 +318,23 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
       request("POST", `${hookPath(id)}/deliveries/${segment(deliveryId, "delivery id")}/redeliver`),
   };
 
+  const billing: BillingClient = {
+    get: async (opts = {}) =>
+      get("/api/v1/admin/billing", { org: opts.org === undefined ? undefined : orgSlug(opts.org) }),
+    checkout: async (body) =>
+      request("POST", "/api/v1/admin/billing/checkout", {
+        body: body.org === undefined ? body : { ...body, org: orgSlug(body.org) },
+      }),
+    portal: async (opts = {}) =>
+      request("POST", "/api/v1/admin/billing/portal", {
+        body: opts.org === undefined ? {} : { org: orgSlug(opts.org) },
+      }),
+  };
+
   return {
     orgs,
     webhooks,
+    billing,
     getPackage: (name) => get(pkg(name)),
     search: (query, opts = {}) => get("/agent/search", { q: query, limit: opts.limit }),
     compare: (names) => get("/agent/compare", { packages: names.join(",") }),
@@ -346,7 +386,7 @@ async function toApiError(res: Response): Promise<PackrApiError> {
       typeof body?.code === "string"
         ? body.code
         : res.status === 429
-          ? "LIMIT_EXCEEDED"
+          ? "RATE_LIMITED"
           : "HTTP_ERROR",
     status: res.status,
     ...(typeof body?.requestId === "string" ? { requestId: body.requestId } : {}),

@@ -1,4 +1,6 @@
 export {
+  type Billing,
+  type BillingClient,
   createPackrClient,
   type OrgsClient,
   type PackrClient,

@@ -99,7 +99,7 @@ describe("@packr/agent retries and timeouts (local HTTP server)", () => {
     hits = 0;
     answers = [
       { status: 503, body: { error: "busy", code: "UNAVAILABLE" } },
-      { status: 429, body: { error: "slow down", code: "LIMIT_EXCEEDED" } },
+      { status: 429, body: { error: "slow down", code: "RATE_LIMITED" } },
       { status: 200, body: { downloads: 3, start: "a", end: "b", package: "x" } },
     ];
     const packr = createPackrClient({ registry: url, retries: 2 });

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { registerAccess } from "./commands/access.ts";
 import { registerAgent } from "./commands/agent.ts";
+import { registerBilling } from "./commands/billing.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerLogin } from "./commands/login.ts";
 import { registerLogout } from "./commands/logout.ts";
@@ -60,6 +61,7 @@ Examples:
   registerTeam(program, ctx);
   registerAccess(program, ctx);
   registerAgent(program, ctx);
+  registerBilling(program, ctx);
   return program;
 }
 

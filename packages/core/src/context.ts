@@ -1,6 +1,7 @@
 import type { Actor } from "./auth/actor.ts";
 import type { RateLimiter } from "./auth/rate-limiter.ts";
 import type { AccessCache } from "./auth/user-access.ts";
+import type { Billing } from "./billing/stripe-client.ts";
 import type { ScopeClaim, WebhookConfig } from "./config/config.ts";
 import type { Database, Tx } from "./db/client.ts";
 import type { DownloadCounter } from "./downloads/download-counter.ts";
@@ -62,6 +63,8 @@ export type Deps = {
   access: AccessCache;
   /** How webhooks are checked and delivered (PACKR_WEBHOOK_*). */
   webhooks: WebhookConfig;
+  /** Stripe billing and plan limits; undefined (no STRIPE_SECRET_KEY) = no limits at all. */
+  billing?: Billing | undefined;
 };
 
 export type ServiceContext = {

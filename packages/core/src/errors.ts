@@ -16,8 +16,11 @@ export const ERROR_CODES = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   VERSION_EXISTS: 409,
+  /** A plan limit (billing): creating one more package or scope needs a bigger plan. */
+  LIMIT_EXCEEDED: 402,
   PAYLOAD_TOO_LARGE: 413,
-  LIMIT_EXCEEDED: 429,
+  /** Too many attempts (sign-in, mail, uplink misses); the body says when to retry. */
+  RATE_LIMITED: 429,
   INTERNAL: 500,
   /** The uplink answered something Packr must not pass on (e.g. a tarball failing its integrity). */
   BAD_GATEWAY: 502,

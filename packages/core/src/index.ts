@@ -61,7 +61,9 @@ export {
   forgetAccess,
   type UserAccess,
 } from "./auth/user-access.ts";
+export * from "./billing/index.ts";
 export type {
+  BillingConfig,
   Config,
   DashboardConfig,
   OAuthClientConfig,

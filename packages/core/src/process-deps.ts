@@ -1,5 +1,6 @@
 import path from "node:path";
 import { RateLimiter } from "./auth/rate-limiter.ts";
+import { createBilling } from "./billing/stripe-client.ts";
 import { ACCESS_CHANGED, AccessCache } from "./auth/user-access.ts";
 import type { Config } from "./config/config.ts";
 import { resolveSecrets, type Secrets } from "./config/secrets.ts";
@@ -98,6 +99,7 @@ export async function openProcessDeps(
     scopeClaim: config.scopeClaim,
     access,
     webhooks: config.webhooks,
+    billing: config.billing ? createBilling(config.billing) : undefined,
   };
   return {
     deps,

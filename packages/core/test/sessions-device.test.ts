@@ -218,7 +218,7 @@ describe.each(testDrivers())("sessions and the device flow on %s", (driver) => {
     const ctx = (ip: string): ServiceContext => ({ ...system, deps: limited, ip });
     for (let i = 0; i < 20; i++) await authorizeDevice({ ctx: ctx("10.9.9.9"), input: {} });
     const err = await failure(authorizeDevice({ ctx: ctx("10.9.9.9"), input: {} }));
-    expect(err.code).toBe("LIMIT_EXCEEDED");
+    expect(err.code).toBe("RATE_LIMITED");
     await expect(authorizeDevice({ ctx: ctx("10.9.9.8"), input: {} })).resolves.toBeTruthy();
 
     const person = await signIn("gh-6", null);
@@ -227,7 +227,7 @@ describe.each(testDrivers())("sessions and the device flow on %s", (driver) => {
       await failure(describeDeviceCode({ ctx: p, input: { userCode: "BBBB-BBBC" } }));
     expect(
       (await failure(describeDeviceCode({ ctx: p, input: { userCode: "BBBB-BBBC" } }))).code,
-    ).toBe("LIMIT_EXCEEDED");
+    ).toBe("RATE_LIMITED");
   });
 
   it("sweeps codes that died more than a day ago when new ones are made", async () => {

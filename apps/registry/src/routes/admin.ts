@@ -30,6 +30,7 @@ import {
   TokenCreated,
   TokenList,
 } from "../api-schemas.ts";
+import { billingAdmin } from "./billing.ts";
 import { openApiApp } from "./openapi-app.ts";
 import { orgAdmin } from "./orgs.ts";
 import { webhookDeliveriesAdmin } from "./webhook-deliveries.ts";
@@ -300,3 +301,5 @@ admin.route("/", orgAdmin);
 admin.route("/", webhookAdmin);
 // A webhook's deliveries (test, list, inspect, redeliver), behind the same authentication.
 admin.route("/", webhookDeliveriesAdmin);
+// Billing (plan, Checkout, portal; 404 without STRIPE_SECRET_KEY), behind the same authentication.
+admin.route("/", billingAdmin);

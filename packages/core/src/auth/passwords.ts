@@ -55,7 +55,7 @@ const pool = new Semaphore(SCRYPT_CONCURRENCY, SCRYPT_QUEUE_LIMIT);
 
 const busy = () =>
   new PackrError(
-    "LIMIT_EXCEEDED",
+    "RATE_LIMITED",
     "The registry is busy checking other passwords; try again in a few seconds.",
     { details: { retryAfter: 2 } },
   );

@@ -63,12 +63,12 @@ export class RateLimiter {
     return !!w && this.clock() - w.start < rule.windowMs && w.count >= rule.limit;
   }
 
-  /** Like hit, but throws LIMIT_EXCEEDED (429) saying when to retry. */
+  /** Like hit, but throws RATE_LIMITED (429) saying when to retry. */
   enforce(bucket: string, key: string, rule: RateLimit, what: string): void {
     if (this.hit(bucket, key, rule)) return;
     const retryAfter = Math.ceil(rule.windowMs / 1000);
     throw new PackrError(
-      "LIMIT_EXCEEDED",
+      "RATE_LIMITED",
       `Too many ${what} from your address; wait ${retryAfter} seconds and try again.`,
       { details: { retryAfter } },
     );

@@ -374,11 +374,40 @@ const EnvSchema = z.object({
   PACKR_WORKER_LEASE: duration(60_000),
   /** On SIGTERM, how long the worker lets the jobs in hand finish before giving them back. */
   PACKR_WORKER_SHUTDOWN_GRACE: duration(25_000),
+  /** Billing (Stripe): on when STRIPE_SECRET_KEY is set, which then needs STRIPE_WEBHOOK_SECRET. */
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  /** Where the Stripe client sends its calls (tests: a loopback stand-in); unset = Stripe's. */
+  STRIPE_API_URL: optionalString.pipe(z.url().optional()),
+  /** The Stripe price ids of the Solo and Team plans (Checkout sells them; webhooks map them back). */
+  PACKR_STRIPE_PRICE_SOLO: optionalString,
+  PACKR_STRIPE_PRICE_TEAM: optionalString,
+  /** The page a LIMIT_EXCEEDED sentence sends people to; default: the dashboard's /billing. */
+  PACKR_BILLING_URL: optionalString.pipe(z.url().optional()),
+  /** How long a past-due account keeps its plan's limits after the failed payment. */
+  PACKR_BILLING_GRACE: duration(7 * 86_400_000),
   DOC_GEN_ENABLED: flag,
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
   DOC_GEN_MODEL: z.string().default("claude-sonnet-4-5"),
 });
+
+/**
+ * Billing, present only when STRIPE_SECRET_KEY is set: without it there are no plan limits at all
+ * and the billing routes answer 404.
+ */
+export type BillingConfig = {
+  secretKey: string;
+  webhookSecret: string;
+  /** STRIPE_API_URL: where the Stripe client sends its calls; undefined = api.stripe.com. */
+  apiUrl: string | undefined;
+  /** Stripe price ids of the paid self-serve plans (undefined: that plan cannot be bought). */
+  prices: { solo: string | undefined; team: string | undefined };
+  /** The billing page named in LIMIT_EXCEEDED sentences and used for Checkout's return URLs. */
+  billingUrl: string;
+  /** PACKR_BILLING_GRACE (ms). */
+  graceMs: number;
+};
 
 /** PACKR_SCOPE_CLAIM. */
 export type ScopeClaim = "first-publish" | "admin-only";
@@ -483,6 +512,8 @@ export type Config = {
     leaseMs: number;
     shutdownGraceMs: number;
   };
+  /** STRIPE_*: undefined = billing off (no plan limits). */
+  billing: BillingConfig | undefined;
   /** Set when DOC_GEN_ENABLED=true and ANTHROPIC_API_KEY is given: Claude writes package docs. */
   docGen: { apiKey: string; baseUrl: string | undefined; model: string } | undefined;
 };
@@ -505,6 +536,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const signup = signupPolicy(e);
+  if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET) {
+    throw new Error(
+      "Invalid configuration:\n  STRIPE_WEBHOOK_SECRET: billing is on (STRIPE_SECRET_KEY is set) and needs the signing secret of the webhook endpoint /api/billing/webhook",
+    );
+  }
+  const dashboardUrl = (e.PACKR_DASHBOARD_URL ?? localUrl(e.HOST, e.PACKR_DASHBOARD_PORT)).replace(
+    /\/+$/,
+    "",
+  );
   const secrets: Config["secrets"] = {};
   if (e.JWT_SECRET) secrets.jwt = e.JWT_SECRET;
   if (e.SESSION_SECRET) secrets.session = e.SESSION_SECRET;
@@ -524,10 +564,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     signup,
     maxBodySize: e.PACKR_MAX_BODY_SIZE,
     logLevel: e.PACKR_LOG_LEVEL,
-    dashboardUrl: (e.PACKR_DASHBOARD_URL ?? localUrl(e.HOST, e.PACKR_DASHBOARD_PORT)).replace(
-      /\/+$/,
-      "",
-    ),
+    dashboardUrl,
     trustedProxies: [
       ...new Set([...e.PACKR_TRUSTED_PROXIES, ...(e.PACKR_TRUST_PROXY ? LOOPBACK_PROXIES : [])]),
     ],
@@ -582,6 +619,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       leaseMs: e.PACKR_WORKER_LEASE,
       shutdownGraceMs: e.PACKR_WORKER_SHUTDOWN_GRACE,
     },
+    billing:
+      e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+        ? {
+            secretKey: e.STRIPE_SECRET_KEY,
+            webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+            apiUrl: e.STRIPE_API_URL,
+            prices: { solo: e.PACKR_STRIPE_PRICE_SOLO, team: e.PACKR_STRIPE_PRICE_TEAM },
+            billingUrl: (e.PACKR_BILLING_URL ?? `${dashboardUrl}/billing`).replace(/\/+$/, ""),
+            graceMs: e.PACKR_BILLING_GRACE,
+          }
+        : undefined,
     docGen:
       e.DOC_GEN_ENABLED && e.ANTHROPIC_API_KEY
         ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.DOC_GEN_MODEL }

@@ -1,6 +1,7 @@
 // The config entry point on its own (`@packr/core/config`), so the dashboard can load settings and
 // secrets without bundling the database drivers and blob stores behind `@packr/core`.
 export type {
+  BillingConfig,
   Config,
   DashboardConfig,
   OAuthClientConfig,

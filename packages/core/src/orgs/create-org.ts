@@ -1,6 +1,7 @@
 import { and, ne, sql } from "drizzle-orm";
 import { isAdminPrincipal } from "../auth/principal.ts";
 import { forgetAccess } from "../auth/user-access.ts";
+import { assertPlanAllowsScope } from "../billing/limits.ts";
 import type { ServiceContext } from "../context.ts";
 import { packages, users } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -63,6 +64,8 @@ export async function createOrg(args: {
         );
       }
     }
+    // Billing on: an org is a scope, counted against its creator's personal plan.
+    if (!platformAdmin) await assertPlanAllowsScope(tx, ctx.deps, p.userId, slug);
     return insertOrg(tx, ctx, { name: slug, displayName, adminUserId: p.userId });
   });
   forgetAccess(ctx, [p.userId]);

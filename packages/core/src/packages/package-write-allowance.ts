@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { assertScopeAllowed, requirePermission, requireToken } from "../auth/policy.ts";
 import { assertMayChange, decideCreate } from "../auth/write-rule.ts";
+import { assertPlanAllowsPackage } from "../billing/limits.ts";
 import type { ServiceContext, TokenActor } from "../context.ts";
 import { packages } from "../db/schema/index.ts";
 import { isPackrError, type PackrError } from "../errors.ts";
@@ -61,7 +62,11 @@ async function assertMayWriteDocument(
       activity: "publishing",
       publish: true,
     });
-  } else await decideCreate(ctx.deps.db, token, name, ctx.deps.scopeClaim);
+  } else {
+    // Over a plan limit, a publish is refused before its body (up to PACKR_MAX_BODY_SIZE) is read.
+    const decision = await decideCreate(ctx.deps.db, token, name, ctx.deps.scopeClaim);
+    await assertPlanAllowsPackage(ctx.deps.db, ctx.deps, token, name, decision);
+  }
 }
 
 /** Unpublish (`unpublish`) and owner changes (`publish`): a maintainer of a package that exists. */

@@ -6,6 +6,7 @@ import { emitAudit } from "../audit/emit-audit.ts";
 import { assertScopeAllowed, isAdminToken, requirePermission } from "../auth/policy.ts";
 import { announceAccessChange, forgetAccess } from "../auth/user-access.ts";
 import { assertMayChange, decideCreate } from "../auth/write-rule.ts";
+import { assertPlanAllowsPackage } from "../billing/limits.ts";
 import type { ServiceContext, TokenActor, Tx } from "../context.ts";
 import { distTags, packageMaintainers, packages, versions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -133,12 +134,15 @@ export async function publishPackage(args: {
     if (isNew) {
       // Checked again under the transaction: the scope may have been claimed since the pre-check.
       let decision = await decideCreate(tx, token, name, ctx.deps.scopeClaim);
+      // Billing on: the owning account's plan must hold one more package (or scope, for a claim).
+      await assertPlanAllowsPackage(tx, ctx.deps, token, name, decision);
       if (decision.kind === "claim" && !(await claimScope(tx, ctx, decision.org, token))) {
         // Another publish claimed the scope first (and committed): judged as that org's now.
         decision = await decideCreate(tx, token, name, ctx.deps.scopeClaim);
         if (decision.kind === "claim") {
           throw new PackrError("CONFLICT", `@${decision.org} is being claimed; publish again.`);
         }
+        await assertPlanAllowsPackage(tx, ctx.deps, token, name, decision);
       }
       if (decision.kind === "org") {
         await tx.update(packages).set({ orgId: decision.orgId }).where(eq(packages.id, pkg.id));
@@ -286,7 +290,8 @@ async function assertMayAddVersion(
     .where(eq(packages.name, name.name))
     .limit(1);
   if (!pkg) {
-    await decideCreate(ctx.deps.db, token, name, ctx.deps.scopeClaim);
+    const decision = await decideCreate(ctx.deps.db, token, name, ctx.deps.scopeClaim);
+    await assertPlanAllowsPackage(ctx.deps.db, ctx.deps, token, name, decision);
     return;
   }
   await assertMayChange(ctx.deps.db, pkg, token, name, {

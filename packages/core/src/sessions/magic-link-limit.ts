@@ -34,7 +34,7 @@ export function allowMagicLink(args: { ctx: ServiceContext; input: MagicLinkRequ
     const retryAfter = Math.max(1, Math.ceil(limiter.remainingMs(bucket, key) / 1000));
     const minutes = Math.ceil(retryAfter / 60);
     throw new PackrError(
-      "LIMIT_EXCEEDED",
+      "RATE_LIMITED",
       `Too many sign-in links were asked for ${whose} (at most ${rule.limit} in ${rule.windowMs / 60_000} minutes). Wait ${minutes} minute${minutes === 1 ? "" : "s"} and try again.`,
       { details: { retryAfter } },
     );

@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { RateLimiter } from "../auth/rate-limiter.ts";
 import type { Role } from "../auth/roles.ts";
 import { ACCESS_CHANGED, AccessCache } from "../auth/user-access.ts";
+import type { Billing } from "../billing/stripe-client.ts";
 import type { ScopeClaim, UplinkConfig, WebhookConfig } from "../config/config.ts";
 import type { Deps, ServiceContext, TokenKind } from "../context.ts";
 import { openDatabase } from "../db/client.ts";
@@ -83,6 +84,8 @@ export async function createTestDeps(
     signup?: Partial<SignupPolicy>;
     /** Webhook delivery settings; default: loopback and http allowed, retries in milliseconds. */
     webhooks?: Partial<WebhookConfig>;
+    /** Billing on (plan limits, Stripe); default off, as without STRIPE_SECRET_KEY. */
+    billing?: Billing;
   } = {},
 ): Promise<TestDeps> {
   const blobDir = opts.persist?.dir ?? (await mkdtemp(path.join(os.tmpdir(), "packr-core-")));
@@ -139,6 +142,7 @@ export async function createTestDeps(
     scopeClaim: opts.scopeClaim ?? "first-publish",
     access,
     webhooks: { ...TEST_WEBHOOKS, ...opts.webhooks },
+    billing: opts.billing,
     async close() {
       await downloads.close().catch(() => {});
       await tokens.close();
@@ -262,5 +266,15 @@ export async function tokenContext(
 export { grantTeam, removeFromOrg, setOrgRole } from "./orgs.ts";
 export { freeLocalPort, startRedisServer, type TestRedis } from "./redis-server.ts";
 export { type LocalS3, startLocalS3 } from "./s3rver.ts";
+export {
+  type StripeCall,
+  type StripeStandIn,
+  signedStripeEvent,
+  signStripePayload,
+  startStripeStandIn,
+  stripeSubscription,
+  TEST_WEBHOOK_SECRET,
+  testBillingConfig,
+} from "./stripe-stand-in.ts";
 export { makeTarball, makeTarballSync } from "./tarball.ts";
 export { startUplinkServer, type UplinkRequest, type UplinkServer } from "./uplink-server.ts";

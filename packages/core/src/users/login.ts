@@ -108,7 +108,7 @@ export async function checkPassword(
 
 const tooMany = (retryAfter: number) =>
   new PackrError(
-    "LIMIT_EXCEEDED",
+    "RATE_LIMITED",
     `Too many wrong passwords; wait ${retryAfter} seconds and try again.`,
     { details: { retryAfter } },
   );

@@ -41,7 +41,11 @@ export const orgs = pgTable(
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     ...timestamps(),
   },
-  (t) => [uniqueIndex("orgs_name_lower_uq").on(sql`lower(${t.name})`)],
+  (t) => [
+    uniqueIndex("orgs_name_lower_uq").on(sql`lower(${t.name})`),
+    // The scopes a personal plan counts are the orgs the user created (billing/limits.ts).
+    index("orgs_created_by_idx").on(t.createdBy),
+  ],
 );
 
 /** Roles inside an org, weakest first: readers read, maintainers also publish, admins also manage. */

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   bigint,
   date,
@@ -42,7 +43,12 @@ export const packages = pgTable(
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     ...timestamps(),
   },
-  (t) => [index("packages_scope_idx").on(t.scope)],
+  (t) => [
+    index("packages_scope_idx").on(t.scope),
+    // Plan limits count an org's packages, and a user's outside any org (billing/limits.ts).
+    index("packages_org_idx").on(t.orgId),
+    index("packages_personal_idx").on(t.createdBy).where(sql`${t.orgId} is null`),
+  ],
 );
 
 export const packageMaintainers = pgTable(

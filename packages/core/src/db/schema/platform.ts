@@ -115,18 +115,55 @@ export const auditEvents = pgTable(
   ],
 );
 
-export const subscriptions = pgTable("subscriptions", {
+export const PLANS = ["free", "solo", "team", "enterprise"] as const;
+export type PlanName = (typeof PLANS)[number];
+
+/**
+ * The plan of one billing account: an org (`orgId`), or a user's personal account (`userId`: the
+ * packages they created outside any org, and the orgs they created); exactly one is set. No row
+ * is the Free plan. Written by the Stripe webhook (billing/stripe-webhook.ts) and, for Enterprise,
+ * by a platform admin. `stripeEventAt` is the `created` time of the last Stripe event applied, so
+ * an older event arriving late changes nothing; `pastDueSince` starts the grace of a failed
+ * payment (billing/plans.ts).
+ */
+export const subscriptions = pgTable(
+  "subscriptions",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .unique()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .unique()
+      .references(() => users.id, { onDelete: "cascade" }),
+    plan: text("plan", { enum: PLANS }).notNull(),
+    /** Stripe's subscription status (`active`, `trialing`, `past_due`, `canceled`, …). */
+    status: text("status").notNull(),
+    stripeCustomerId: text("stripe_customer_id"),
+    stripeSubscriptionId: text("stripe_subscription_id").unique(),
+    currentPeriodEnd: tstz("current_period_end"),
+    /** Enterprise: the limits a platform admin set; null = unlimited. Ignored on other plans. */
+    packageLimit: integer("package_limit"),
+    scopeLimit: integer("scope_limit"),
+    /** When the first unpaid invoice failed; limits stay for the grace after it, then Free. */
+    pastDueSince: tstz("past_due_since"),
+    stripeEventAt: tstz("stripe_event_at"),
+    ...timestamps(),
+  },
+  (t) => [
+    check("subscriptions_one_account", sql`(${t.orgId} is null) <> (${t.userId} is null)`),
+    index("subscriptions_customer_idx").on(t.stripeCustomerId),
+  ],
+);
+
+/**
+ * Stripe events already applied, by event id: a redelivered event is acknowledged and changes
+ * nothing. Written in the same transaction as the change the event made.
+ */
+export const stripeEvents = pgTable("stripe_events", {
   id: text("id").primaryKey(),
-  orgId: text("org_id")
-    .notNull()
-    .unique()
-    .references(() => orgs.id, { onDelete: "cascade" }),
-  plan: text("plan").notNull(),
-  status: text("status").notNull(),
-  stripeCustomerId: text("stripe_customer_id"),
-  stripeSubscriptionId: text("stripe_subscription_id").unique(),
-  currentPeriodEnd: tstz("current_period_end"),
-  ...timestamps(),
+  type: text("type").notNull(),
+  processedAt: tstz("processed_at").notNull().defaultNow(),
 });
 
 /**

@@ -115,6 +115,7 @@ export async function changeOwners(args: {
       action: "package.owners.change",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name, ...result },
     });
     return { id: pkg.id, rev, ...result, touched, changed: true };

@@ -1,5 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
+import { recordSignOut } from "../audit/sign-in-events.ts";
 import type { ServiceContext } from "../context.ts";
 import { tokens } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -50,6 +51,7 @@ export async function logout(args: {
         },
       },
     );
+    await recordSignOut(tx, { ...ctx, actor: holder }, { userId: holder.userId, via: "npm logout" });
     return true;
   });
   ctx.deps.tokens.invalidate(holder.tokenId);

@@ -2,6 +2,7 @@ import path from "node:path";
 import {
   ACCESS_CHANGED,
   AccessCache,
+  AuditChainer,
   BlobSweeper,
   backfillSearchDocuments,
   type Config,
@@ -160,6 +161,15 @@ export async function createRuntime(
       }),
   });
   if (config.runJobs) sweeper.start(config.blobSweep.intervalMs);
+  // Links committed audit events into their hash chain, off the request path (audit-chain.ts).
+  const chainer = new AuditChainer(deps, {
+    onError: (err) =>
+      logger.error({
+        msg: "audit chaining failed",
+        error: err instanceof Error ? err.message : String(err),
+      }),
+  });
+  if (config.runJobs) chainer.start();
   return {
     config,
     logger,
@@ -174,6 +184,7 @@ export async function createRuntime(
       // Jobs in flight finish (or stay in the outbox for the next start); counts are written.
       await relay.stop();
       await sweeper.stop();
+      await chainer.stop();
       await analysis?.close();
       await rewriteThreads?.close();
       await downloads

@@ -30,6 +30,7 @@ import {
   TokenCreated,
   TokenList,
 } from "../api-schemas.ts";
+import { auditAdmin } from "./audit.ts";
 import { openApiApp } from "./openapi-app.ts";
 import { orgAdmin } from "./orgs.ts";
 
@@ -294,3 +295,4 @@ admin
   });
 // Orgs and teams, behind the same authentication (sessions, the internal secret, tokens).
 admin.route("/", orgAdmin);
+admin.route("/", auditAdmin);

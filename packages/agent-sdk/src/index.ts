@@ -1,4 +1,5 @@
 export {
+  type AuditClient,
   createPackrClient,
   type OrgsClient,
   type PackrClient,

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { registerAccess } from "./commands/access.ts";
 import { registerAgent } from "./commands/agent.ts";
+import { registerAudit } from "./commands/audit.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerLogin } from "./commands/login.ts";
 import { registerLogout } from "./commands/logout.ts";
@@ -58,6 +59,7 @@ Examples:
   registerTeam(program, ctx);
   registerAccess(program, ctx);
   registerAgent(program, ctx);
+  registerAudit(program, ctx);
   return program;
 }
 

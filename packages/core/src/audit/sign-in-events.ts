@@ -61,8 +61,11 @@ export async function recordFailedSignIn(
   input: {
     name: string;
     reason: "bad_credentials" | "rate_limited";
-    /** The account the name belongs to, when there is one: its owner sees the attempt. */
-    userId?: string | null | undefined;
+    /**
+     * The account the name belongs to, when there is one (its owner sees the attempt); asked only
+     * when a row is written.
+     */
+    findUserId?: () => Promise<string | null | undefined>;
     via: "npm" | "dashboard";
   },
 ): Promise<void> {
@@ -72,12 +75,18 @@ export async function recordFailedSignIn(
     const address = ctx.ip ?? "unknown";
     const name = input.name.toLowerCase().slice(0, 128);
     const key = `${address}\n${name}`;
+    const limits = new AttemptLimits(db);
+    // This process already wrote the pair's row this minute: only count (one upsert), so a storm
+    // costs the database one statement per attempt.
+    if (!ctx.deps.rateLimiter.hit(PAIR, key, FAILED_SIGN_IN_ROWS_PER_PAIR)) {
+      await limits.take(PAIR, key, FAILED_SIGN_IN_ROWS_PER_PAIR, now);
+      return;
+    }
     const [before] = await db
       .select({ count: authRateLimits.count, windowStart: authRateLimits.windowStart })
       .from(authRateLimits)
       .where(and(eq(authRateLimits.bucket, PAIR), eq(authRateLimits.key, key)))
       .limit(1);
-    const limits = new AttemptLimits(db);
     const pair = await limits.take(PAIR, key, FAILED_SIGN_IN_ROWS_PER_PAIR, now);
     if (pair.count > FAILED_SIGN_IN_ROWS_PER_PAIR.limit) return;
     const byAddress = await limits.take(ADDRESS, address, FAILED_SIGN_IN_ROWS_PER_ADDRESS, now);
@@ -87,12 +96,13 @@ export async function recordFailedSignIn(
       before && before.windowStart.getTime() !== pair.windowStart.getTime() && before.count > 1
         ? { since: before.windowStart.toISOString(), attempts: before.count }
         : undefined;
+    const userId = await input.findUserId?.();
     await writeAuditRow(
       db,
       { ...ctx, actor: { type: "anonymous" } },
       {
         action: "auth.sign_in_failed",
-        ...(input.userId ? { targetType: "user", targetId: input.userId } : {}),
+        ...(userId ? { targetType: "user", targetId: userId } : {}),
         data: {
           name: input.name.slice(0, 128),
           reason: input.reason,

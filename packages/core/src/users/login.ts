@@ -66,8 +66,12 @@ export async function checkPassword(
           ? ("rate_limited" as const)
           : undefined;
     if (reason) {
-      const user = await findUserByName(ctx, name).catch(() => null);
-      await recordFailedSignIn(ctx, { name, reason, userId: user?.id, via });
+      await recordFailedSignIn(ctx, {
+        name,
+        reason,
+        via,
+        findUserId: async () => (await findUserByName(ctx, name))?.id,
+      });
     }
     throw err;
   }

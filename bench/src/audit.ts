@@ -120,10 +120,10 @@ try {
     ["actor=user42", admin, { actor: "user42" }],
     ["action=package. (prefix)", admin, { action: "package." }],
     ["action=package.deprecate", admin, { action: "package.deprecate" }],
-    ["org=org17", admin, { org: "org17" }],
+    ["org=org18", admin, { org: "org18" }],
     ["package=@org2/p1", admin, { package: "@org2/p1" }],
     ["until=<middle> (old half)", admin, { until: mid }],
-    ["org=org17 & action=token.", admin, { org: "org17", action: "token." }],
+    ["org=org18 & action=token.", admin, { org: "org18", action: "token." }],
     ["own view (org admin, maintainer)", orgAdmin, {}],
   ];
   console.log(

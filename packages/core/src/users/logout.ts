@@ -51,7 +51,11 @@ export async function logout(args: {
         },
       },
     );
-    await recordSignOut(tx, { ...ctx, actor: holder }, { userId: holder.userId, via: "npm logout" });
+    await recordSignOut(
+      tx,
+      { ...ctx, actor: holder },
+      { userId: holder.userId, via: "npm logout" },
+    );
     return true;
   });
   ctx.deps.tokens.invalidate(holder.tokenId);

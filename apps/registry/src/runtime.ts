@@ -1,4 +1,5 @@
 import {
+  AuditChainer,
   BlobSweeper,
   BullmqSink,
   backfillSearchDocuments,
@@ -113,6 +114,15 @@ export async function createRuntime(
       }),
   });
   if (config.runJobs) sweeper.start(config.blobSweep.intervalMs);
+  // Links committed audit events into their hash chain, off the request path (audit-chain.ts).
+  const chainer = new AuditChainer(deps, {
+    onError: (err) =>
+      logger.error({
+        msg: "audit chaining failed",
+        error: err instanceof Error ? err.message : String(err),
+      }),
+  });
+  if (config.runJobs) chainer.start();
   return {
     config,
     logger,
@@ -128,6 +138,7 @@ export async function createRuntime(
       await relay.stop();
       await sweeper.stop();
       await bullmq?.close();
+      await chainer.stop();
       await analysis?.close();
       await rewriteThreads?.close();
       await opened

@@ -187,6 +187,8 @@ export type PreviousVersion = z.infer<typeof PreviousVersion>;
 export type DownloadPoint = z.infer<typeof DownloadPoint>;
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/** The audit log API (list, export, verify). */
+export * from "./audit.ts";
 /** The organization admin API (orgs, members, teams, package grants). */
 export * from "./orgs.ts";
 

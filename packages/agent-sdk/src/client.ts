@@ -1,6 +1,10 @@
 import { PackrApiError, PackrNetworkError } from "./errors.ts";
 import type {
   AgentPackage,
+  AuditEvent,
+  AuditFilters,
+  AuditPage,
+  AuditVerifyReport,
   CompareResponse,
   CompatibleVersion,
   CreateOrgBody,
@@ -78,6 +82,8 @@ export type PackrClient = {
   webhooks: WebhooksClient;
   /** Plans and limits (admin API; needs a token; 404 when the registry has billing off). */
   billing: BillingClient;
+  /** The audit log (admin API; a session or a maintainer/admin token). */
+  audit: AuditClient;
 };
 
 /**
@@ -125,6 +131,22 @@ export type BillingClient = {
   checkout(body: { plan: "solo" | "team"; org?: string }): Promise<{ url: string }>;
   /** A Stripe Customer Portal URL (change plan, card, cancel). */
   portal(opts?: { org?: string }): Promise<{ url: string }>;
+};
+
+/**
+ * The audit log: what the caller may see (a platform admin everything, an org admin the org's,
+ * anyone else their own actions and their packages' events), newest first.
+ */
+export type AuditClient = {
+  /** One page (`limit` 1–500, default 100); pass the page's `nextCursor` as `cursor` for the next. */
+  list(filters?: AuditFilters & { cursor?: string; limit?: number }): Promise<AuditPage>;
+  /**
+   * Every matching event, streamed from `GET /api/v1/admin/audit/export` (NDJSON) and yielded one
+   * at a time as it arrives: memory stays flat however long the log. Not retried once started.
+   */
+  export(filters?: AuditFilters): AsyncIterable<AuditEvent>;
+  /** Recompute the hash chain of `org` (its admins) or every chain (platform admins). */
+  verify(opts?: { org?: string }): Promise<AuditVerifyReport>;
 };
 
 /**
@@ -331,10 +353,56 @@ export function createPackrClient(options: PackrClientOptions): PackrClient {
       }),
   };
 
+  const audit: AuditClient = {
+    list: async (filters = {}) => get("/api/v1/admin/audit", { ...filters }),
+    verify: async (opts = {}) =>
+      get("/api/v1/admin/audit/verify", {
+        org: opts.org === undefined ? undefined : orgSlug(opts.org),
+      }),
+    export: (filters = {}) => ({
+      async *[Symbol.asyncIterator]() {
+        const url = new URL(`${base}/api/v1/admin/audit/export`);
+        for (const [k, v] of Object.entries(filters))
+          if (v !== undefined) url.searchParams.set(k, String(v));
+        const headers: Record<string, string> = {
+          accept: "application/x-ndjson",
+          "user-agent": options.userAgent ?? "@packr/agent",
+        };
+        if (options.token) headers.authorization = `Bearer ${options.token}`;
+        let res: Response;
+        try {
+          res = await doFetch(url, { headers });
+        } catch (err) {
+          throw new PackrNetworkError(
+            `Could not reach the registry at ${base}: ${err instanceof Error ? err.message : String(err)}`,
+            "NETWORK",
+            { cause: err },
+          );
+        }
+        if (!res.ok || !res.body) throw await toApiError(res);
+        const decoder = new TextDecoder();
+        let buffered = "";
+        for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buffered += decoder.decode(bytes, { stream: true });
+          let nl = buffered.indexOf("\n");
+          while (nl >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            if (line.trim() !== "") yield JSON.parse(line) as AuditEvent;
+            nl = buffered.indexOf("\n");
+          }
+        }
+        buffered += decoder.decode();
+        if (buffered.trim() !== "") yield JSON.parse(buffered) as AuditEvent;
+      },
+    }),
+  };
+
   return {
     orgs,
     webhooks,
     billing,
+    audit,
     getPackage: (name) => get(pkg(name)),
     search: (query, opts = {}) => get("/agent/search", { q: query, limit: opts.limit }),
     compare: (names) => get("/agent/compare", { packages: names.join(",") }),

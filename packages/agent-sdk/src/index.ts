@@ -1,4 +1,5 @@
 export {
+  type AuditClient,
   type Billing,
   type BillingClient,
   createPackrClient,

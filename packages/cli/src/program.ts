@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { registerAccess } from "./commands/access.ts";
 import { registerAgent } from "./commands/agent.ts";
+import { registerAudit } from "./commands/audit.ts";
 import { registerBilling } from "./commands/billing.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerLogin } from "./commands/login.ts";
@@ -62,6 +63,7 @@ Examples:
   registerAccess(program, ctx);
   registerAgent(program, ctx);
   registerBilling(program, ctx);
+  registerAudit(program, ctx);
   return program;
 }
 

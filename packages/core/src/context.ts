@@ -3,7 +3,7 @@ import type { RateLimiter } from "./auth/rate-limiter.ts";
 import type { AccessCache } from "./auth/user-access.ts";
 import type { Billing } from "./billing/stripe-client.ts";
 import type { ScopeClaim, WebhookConfig } from "./config/config.ts";
-import type { Database, Tx } from "./db/client.ts";
+import type { Database, Queryable, Tx } from "./db/client.ts";
 import type { DownloadCounter } from "./downloads/download-counter.ts";
 import type { PackageCache } from "./packages/package-cache.ts";
 import type { PackumentCache } from "./packages/packument-cache.ts";
@@ -76,4 +76,4 @@ export type ServiceContext = {
 
 // Defined with the rest of authentication; re-exported because most verbs take them with ServiceContext.
 export type { Actor, SessionActor, TokenActor, TokenKind } from "./auth/actor.ts";
-export type { Database, Tx };
+export type { Database, Queryable, Tx };

@@ -26,6 +26,29 @@ export {
 export { type QualityScore, qualityScore, type ScoreFactor } from "./analysis/quality-score.ts";
 export { readTarball } from "./analysis/read-tarball.ts";
 export { computeSignals, type VersionSignals } from "./analysis/signals.ts";
+export {
+  AuditChainer,
+  auditEventHash,
+  type ChainBreak,
+  type ChainReport,
+  canonicalAuditContent,
+  chainAllAuditEvents,
+  chainAuditEvents,
+  type VerifyReport,
+  verifyAuditChain,
+} from "./audit/audit-chain.ts";
+export {
+  AUDIT_PAGE_DEFAULT,
+  AUDIT_PAGE_MAX,
+  type AuditEvent,
+  type AuditFilters,
+  type AuditPage,
+  type AuditPageInput,
+  listAuditEvents,
+  openAuditExport,
+  parseAuditLimit,
+} from "./audit/list-audit-events.ts";
+export { recordFailedSignIn } from "./audit/sign-in-events.ts";
 export { AttemptLimits } from "./auth/attempt-limits.ts";
 export {
   clientAddress,

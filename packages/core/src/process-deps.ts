@@ -1,7 +1,7 @@
 import path from "node:path";
 import { RateLimiter } from "./auth/rate-limiter.ts";
-import { createBilling } from "./billing/stripe-client.ts";
 import { ACCESS_CHANGED, AccessCache } from "./auth/user-access.ts";
+import { createBilling } from "./billing/stripe-client.ts";
 import type { Config } from "./config/config.ts";
 import { resolveSecrets, type Secrets } from "./config/secrets.ts";
 import type { Deps } from "./context.ts";

@@ -30,6 +30,7 @@ import {
   TokenCreated,
   TokenList,
 } from "../api-schemas.ts";
+import { auditAdmin } from "./audit.ts";
 import { billingAdmin } from "./billing.ts";
 import { openApiApp } from "./openapi-app.ts";
 import { orgAdmin } from "./orgs.ts";
@@ -303,3 +304,4 @@ admin.route("/", webhookAdmin);
 admin.route("/", webhookDeliveriesAdmin);
 // Billing (plan, Checkout, portal; 404 without STRIPE_SECRET_KEY), behind the same authentication.
 admin.route("/", billingAdmin);
+admin.route("/", auditAdmin);

@@ -65,6 +65,7 @@ export async function setPackageAccess(args: {
       action: "package.access",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name, from: pkg.access, to: access },
     });
     return true;

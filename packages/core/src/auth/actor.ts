@@ -19,6 +19,8 @@ export type Actor =
       type: "token";
       tokenId: string;
       tokenKind: TokenKind;
+      /** The token's name as its owner gave it (recorded in audit rows); absent for made-up actors. */
+      tokenName?: string;
       userId: string;
       userName: string;
       userEmail: string | null;

@@ -66,6 +66,8 @@ export async function pollDevice(args: {
       ctx,
       user,
       row.client === "npm" ? "npm login (web)" : "device login",
+      "device",
+      row.client === "npm" ? "npm" : "packr-cli",
     );
     await tx
       .update(deviceCodes)

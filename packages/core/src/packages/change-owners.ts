@@ -116,6 +116,7 @@ export async function changeOwners(args: {
       action: "package.owners.change",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name, ...result },
     });
     await emitEvent(

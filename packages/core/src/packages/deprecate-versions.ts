@@ -98,6 +98,7 @@ export async function deprecateVersions(args: {
       action: "package.deprecate",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name, versions: changed },
     });
     const touched = Object.keys(changed);

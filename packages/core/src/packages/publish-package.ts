@@ -146,6 +146,7 @@ export async function publishPackage(args: {
       }
       if (decision.kind === "org") {
         await tx.update(packages).set({ orgId: decision.orgId }).where(eq(packages.id, pkg.id));
+        pkg.orgId = decision.orgId; // the audit row below belongs to the org's chain
       }
       await tx
         .insert(packageMaintainers)
@@ -222,6 +223,7 @@ export async function publishPackage(args: {
       action: "package.publish",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name, version, tags, integrity, access: pkg.access },
     });
     await emitEvent(

@@ -52,6 +52,7 @@ export async function removeDistTag(args: {
       action: "package.dist_tag.remove",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name, tag: input.tag, version: row.version },
     });
     await emitEvent(

@@ -71,6 +71,7 @@ export async function setDistTag(args: {
       action: "package.dist_tag.set",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name, tag: input.tag, version, previous: existing?.version ?? null },
     });
     await emitEvent(

@@ -46,6 +46,7 @@ export async function unpublishPackage(args: {
       action: "package.unpublish",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name, versions: gone.map((v) => v.version), wholePackage: true },
     });
     await emitEvent(

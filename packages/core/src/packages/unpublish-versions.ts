@@ -64,6 +64,7 @@ export async function unpublishVersions(args: {
       action: "package.unpublish",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name, versions: gone.map((v) => v.version), latest },
     });
     await emitEvent(

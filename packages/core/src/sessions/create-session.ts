@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { emitAudit } from "../audit/emit-audit.ts";
+import { recordSignIn } from "../audit/sign-in-events.ts";
 import type { ServiceContext, Tx } from "../context.ts";
 import { oauthAccounts, sessions, users } from "../db/schema/index.ts";
 import { describeIssues, PackrError } from "../errors.ts";
@@ -89,7 +90,7 @@ export async function createPasswordSession(args: {
   }
   const input = parsed.data;
   const asPerson = { ...ctx, ip: input.ip ?? ctx.ip };
-  const user = await checkPassword(asPerson, input.name, input.password);
+  const user = await checkPassword(asPerson, input.name, input.password, "dashboard");
   return ctx.deps.db.transaction((tx) =>
     openSession(tx, asPerson, user, "password", input.userAgent),
   );
@@ -113,21 +114,24 @@ async function openSession(
     createdAt: now,
     expiresAt,
   });
-  await emitAudit(
-    tx,
-    {
-      ...ctx,
-      actor: {
-        type: "session",
-        sessionId: id,
-        userId: user.id,
-        userName: user.name,
-        userEmail: user.email,
-        isAdmin: user.isAdmin,
-      },
+  const asPerson: ServiceContext = {
+    ...ctx,
+    actor: {
+      type: "session",
+      sessionId: id,
+      userId: user.id,
+      userName: user.name,
+      userEmail: user.email,
+      isAdmin: user.isAdmin,
     },
-    { action: "session.created", targetType: "session", targetId: id, data: { provider } },
-  );
+  };
+  await emitAudit(tx, asPerson, {
+    action: "session.created",
+    targetType: "session",
+    targetId: id,
+    data: { provider },
+  });
+  await recordSignIn(tx, asPerson, { userId: user.id, method: provider, via: "dashboard" });
   return {
     session: ctx.deps.sessions.sign(id),
     expiresAt,

@@ -1,5 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
+import { recordSignOut } from "../audit/sign-in-events.ts";
 import type { ServiceContext } from "../context.ts";
 import { sessions } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -23,6 +24,7 @@ export async function endSession(args: { ctx: ServiceContext }): Promise<void> {
         targetType: "session",
         targetId: actor.sessionId,
       });
+      await recordSignOut(tx, ctx, { userId: actor.userId, via: "dashboard" });
     }
   });
 }

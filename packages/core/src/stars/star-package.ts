@@ -77,6 +77,7 @@ export async function starPackage(args: {
       action: starred ? "package.star" : "package.unstar",
       targetType: "package",
       targetId: pkg.id,
+      orgId: pkg.orgId,
       data: { name: name.name },
     });
     return { id: pkg.id, rev, changed: true };

@@ -54,6 +54,7 @@ type CachedRow = {
   fetchedAt: number;
   row: {
     revokedAt: Date | null;
+    tokenName: string;
     userName: string;
     userEmail: string | null;
     isAdmin: boolean;
@@ -198,6 +199,7 @@ export class TokenService {
       type: "token",
       tokenId: jti,
       tokenKind: kind,
+      tokenName: row.tokenName,
       userId,
       userName: row.userName,
       userEmail: row.userEmail,
@@ -299,6 +301,7 @@ export class TokenService {
     const [found] = await this.db
       .select({
         revokedAt: tokens.revokedAt,
+        tokenName: tokens.name,
         userName: users.name,
         userEmail: users.email,
         isAdmin: users.isAdmin,

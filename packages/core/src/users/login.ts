@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
+import { recordFailedSignIn, recordSignIn, type SignInMethod } from "../audit/sign-in-events.ts";
 import { AttemptLimits, secondsLeft } from "../auth/attempt-limits.ts";
 import { admitPasswordCheck, hashPassword, verifyPassword } from "../auth/passwords.ts";
 import { requireToken } from "../auth/policy.ts";
@@ -36,7 +37,7 @@ export async function loginWithPassword(args: {
 }): Promise<LoginResult> {
   const { ctx, input } = args;
   const user = await checkPassword(ctx, input.name, input.password);
-  return issueLoginToken(ctx, user, input.tokenName ?? "npm login");
+  return issueLoginToken(ctx, user, input.tokenName ?? "npm login", "password");
 }
 
 /**
@@ -48,6 +49,38 @@ export async function loginWithPassword(args: {
  * every attempt is refused (429) until the window ends, right password or not.
  */
 export async function checkPassword(
+  ctx: ServiceContext,
+  name: string,
+  password: string,
+  via: "npm" | "dashboard" = "npm",
+): Promise<UserRow> {
+  try {
+    return await checkPasswordOnce(ctx, name, password);
+  } catch (err) {
+    // Wrong passwords, unknown users and refused attempts leave an `auth.sign_in_failed` row
+    // (written on its own and summarised per address and name: see recordFailedSignIn).
+    const reason =
+      err instanceof PackrError && err.code === "UNAUTHORIZED"
+        ? ("bad_credentials" as const)
+        : err instanceof PackrError && throttled.has(err)
+          ? ("rate_limited" as const)
+          : undefined;
+    if (reason) {
+      await recordFailedSignIn(ctx, {
+        name,
+        reason,
+        via,
+        findUserId: async () => (await findUserByName(ctx, name))?.id,
+      });
+    }
+    throw err;
+  }
+}
+
+/** The refusals of the password limits (not those of a full hashing pool): audited as such. */
+const throttled = new WeakSet<PackrError>();
+
+async function checkPasswordOnce(
   ctx: ServiceContext,
   name: string,
   password: string,
@@ -106,12 +139,15 @@ export async function checkPassword(
   }
 }
 
-const tooMany = (retryAfter: number) =>
-  new PackrError(
+const tooMany = (retryAfter: number) => {
+  const err = new PackrError(
     "RATE_LIMITED",
     `Too many wrong passwords; wait ${retryAfter} seconds and try again.`,
     { details: { retryAfter } },
   );
+  throttled.add(err);
+  return err;
+};
 
 /**
  * Create an account with a password (npm adduser) and log it in, when the sign-up policy admits a
@@ -134,7 +170,7 @@ export async function signUpWithPassword(args: {
     email: input.email ?? null,
     isAdmin: false,
   });
-  return issueLoginToken(ctx, user, "npm adduser");
+  return issueLoginToken(ctx, user, "npm adduser", "adduser");
 }
 
 export async function createUser(
@@ -192,16 +228,22 @@ async function issueLoginToken(
   ctx: ServiceContext,
   user: UserRow,
   tokenName: string,
+  method: SignInMethod,
 ): Promise<LoginResult> {
-  return ctx.deps.db.transaction((tx) => issueLoginTokenIn(tx, ctx, user, tokenName));
+  return ctx.deps.db.transaction((tx) => issueLoginTokenIn(tx, ctx, user, tokenName, method));
 }
 
-/** A 30-day login token for a user, inside the caller's transaction (password and device logins). */
+/**
+ * A 30-day login token for a user, inside the caller's transaction (password and device logins),
+ * recorded as `token.created` and `auth.sign_in` (with how they signed in).
+ */
 export async function issueLoginTokenIn(
   tx: Tx,
   ctx: ServiceContext,
   user: UserRow,
   tokenName: string,
+  method: SignInMethod,
+  via: "npm" | "packr-cli" = "npm",
 ): Promise<LoginResult> {
   {
     const issued = await ctx.deps.tokens.issue(tx, {
@@ -217,6 +259,7 @@ export async function issueLoginTokenIn(
         type: "token" as const,
         tokenId: issued.id,
         tokenKind: "login" as const,
+        tokenName,
         userId: user.id,
         userName: user.name,
         userEmail: user.email,
@@ -232,6 +275,11 @@ export async function issueLoginTokenIn(
       targetType: "token",
       targetId: issued.id,
       data: { kind: "login", name: tokenName },
+    });
+    await recordSignIn(tx, asUser, {
+      userId: user.id,
+      method,
+      via,
     });
     return {
       token: issued.token,

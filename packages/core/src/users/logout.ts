@@ -1,5 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { emitAudit } from "../audit/emit-audit.ts";
+import { recordSignOut } from "../audit/sign-in-events.ts";
 import type { ServiceContext } from "../context.ts";
 import { tokens } from "../db/schema/index.ts";
 import { PackrError } from "../errors.ts";
@@ -49,6 +50,11 @@ export async function logout(args: {
           ...(sender && sender.tokenId !== holder.tokenId ? { sentBy: sender.userName } : {}),
         },
       },
+    );
+    await recordSignOut(
+      tx,
+      { ...ctx, actor: holder },
+      { userId: holder.userId, via: "npm logout" },
     );
     return true;
   });

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -95,7 +96,12 @@ export const auditEvents = pgTable(
   "audit_events",
   {
     id: text("id").primaryKey(),
-    orgId: text("org_id").references(() => orgs.id, { onDelete: "set null" }),
+    /**
+     * The org the event belongs to (its chain), kept as a plain id without a foreign key: the
+     * table is append-only (a trigger refuses UPDATE and DELETE), so deleting an org must not try
+     * to null it out, and the history of a deleted org keeps naming it.
+     */
+    orgId: text("org_id"),
     /** user | token | system | anonymous */
     actorType: text("actor_type").notNull(),
     actorId: text("actor_id"),
@@ -108,10 +114,26 @@ export const auditEvents = pgTable(
     requestId: text("request_id"),
     ip: text("ip"),
     createdAt: tstz("created_at").notNull().defaultNow(),
+    /**
+     * The hash chain, set once by the chainer after commit (audit/audit-chain.ts): the event's
+     * place in its org's chain (null org = the platform chain), its predecessor's hash and
+     * SHA-256(prev_hash, canonical content). Null until chained; the trigger allows exactly that
+     * one update.
+     */
+    chainSeq: bigint("chain_seq", { mode: "number" }),
+    prevHash: text("prev_hash"),
+    hash: text("hash"),
   },
   (t) => [
-    index("audit_events_org_idx").on(t.orgId, t.createdAt),
-    index("audit_events_target_idx").on(t.targetType, t.targetId),
+    // Keyset pages, newest first by (created_at, id): one index per filter that needs one.
+    index("audit_events_time_idx").on(t.createdAt, t.id),
+    index("audit_events_org_time_idx").on(t.orgId, t.createdAt, t.id),
+    index("audit_events_actor_time_idx").on(t.actorName, t.createdAt, t.id),
+    index("audit_events_actor_id_time_idx").on(t.actorId, t.createdAt, t.id),
+    index("audit_events_action_time_idx").on(t.action.op("text_pattern_ops"), t.createdAt, t.id),
+    index("audit_events_target_time_idx").on(t.targetType, t.targetId, t.createdAt, t.id),
+    uniqueIndex("audit_events_chain_uq").on(sql`coalesce(${t.orgId}, '')`, t.chainSeq),
+    index("audit_events_unchained_idx").on(t.createdAt, t.id).where(sql`${t.hash} is null`),
   ],
 );
 

@@ -31,6 +31,11 @@ async function main(): Promise<void> {
       "PACKR_TRUST_PROXY is deprecated: it now trusts X-Forwarded-For from loopback proxies only. Set PACKR_TRUSTED_PROXIES to your proxies' addresses or CIDR blocks.",
     );
   }
+  if (config.webhooks.allowPrivate) {
+    console.warn(
+      "PACKR_WEBHOOK_ALLOW_PRIVATE=true: webhooks may target loopback, private and link-local addresses (169.254.169.254 included). Use it only for tests or a closed network.",
+    );
+  }
   // Before listening, so `npx --registry <this> packr-cli` works from the first request on.
   await serveOwnClients(startup, config, runtime.logger);
   const app = createApp(runtime);

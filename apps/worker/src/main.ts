@@ -15,6 +15,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
+  if (config.webhooks.allowPrivate) {
+    logger.warn({
+      msg: "PACKR_WEBHOOK_ALLOW_PRIVATE=true: webhooks may target loopback, private and link-local addresses (169.254.169.254 included). Use it only for tests or a closed network.",
+    });
+  }
   const worker = await startWorker(config, logger);
   let closing = false;
   const shutdown = (signal: string) => {

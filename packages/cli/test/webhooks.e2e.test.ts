@@ -2,14 +2,21 @@
  * `packr-cli webhook …`: the built CLI against the registry as a process. Create (the secret printed
  * once, with a warning), ls (yours and an org's), rm, with human output and `--json` documents
  * checked against @packr/agent's schemas; refusals with their sentences and exit codes; and
- * arguments refused before any request. test/deliveries/redeliver call the delivery routes of the
- * other issue-18 branch: until those are merged the registry answers 404, asserted here as such
- * (the lead re-runs this file after merging them and tightens these three cases).
+ * arguments refused before any request. test/deliveries/redeliver run against a second registry
+ * that may deliver to a loopback receiver: a real ping, its listing, and its redelivery.
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { WebhookCreated, WebhookList } from "@packr/agent/schemas";
+import {
+  Delivery,
+  DeliveryList,
+  Redelivery,
+  WebhookCreated,
+  WebhookList,
+} from "@packr/agent/schemas";
 import { npmrc, stopRegistry } from "@packr/registry/e2e/clients";
 import {
   type RegistryProcess,
@@ -163,23 +170,159 @@ describe("packr-cli webhook", () => {
     const json = await as("alice", ["webhook", "test", "nope", "--json"]);
     expect(jsonError(json)).toMatchObject({ code: "USAGE", exitCode: 2 });
   });
+});
 
-  it("test, deliveries and redeliver reach the delivery routes (404 until they are merged)", async () => {
+describe("packr-cli webhook test|deliveries|redeliver against a registry that delivers to loopback", () => {
+  let reg: RegistryProcess;
+  const received: Array<{ path: string; delivery: string; event: string }> = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      received.push({
+        path: req.url ?? "",
+        delivery: String(req.headers["x-packr-delivery"]),
+        event: String(req.headers["x-packr-event"]),
+      });
+      res.writeHead(req.url === "/fail" ? 500 : 200);
+      res.end(req.url === "/fail" ? "down for maintenance" : "ok");
+    });
+  });
+  let receiver = "";
+  const asCarol = (args: string[]) => cli(args, { home: homes.carol });
+  const asDave = (args: string[]) => cli(args, { home: homes.dave });
+  const homes = { carol: "", dave: "" };
+
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    receiver = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "packr-cli-deliveries-"));
+    const tokens = (await seedTokens(dataDir, [
+      { user: "carol", role: "maintainer", kind: "personal" },
+      { user: "dave", role: "maintainer", kind: "personal" },
+    ])) as [string, string];
+    reg = await startRegistryProcess({
+      dataDir,
+      env: { PACKR_WEBHOOK_ALLOW_HTTP: "true", PACKR_WEBHOOK_ALLOW_PRIVATE: "true" },
+    });
+    for (const [i, who] of (["carol", "dave"] as const).entries()) {
+      homes[who] = await box.home(who);
+      await writeFile(path.join(homes[who], ".npmrc"), npmrc(reg.url, tokens[i]));
+    }
+  });
+
+  afterAll(async () => {
+    await stopRegistry(reg);
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it("test prints the delivered ping, deliveries lists it, redeliver sends it again under its id", async () => {
     const { webhook } = WebhookCreated.parse(
       ok(
-        await as("alice", ["webhook", "create", PUBLIC, "--events", "token.created", "--json"]),
+        await asCarol([
+          "webhook",
+          "create",
+          `${receiver}/hook`,
+          "--events",
+          "package.published",
+          "--json",
+        ]),
       ).json(),
     );
-    for (const args of [
-      ["webhook", "test", webhook.id, "--json"],
-      ["webhook", "deliveries", webhook.id, "--all", "--json"],
-      ["webhook", "redeliver", webhook.id, "dlv_x", "--json"],
-    ]) {
-      const r = await as("alice", args);
-      // With the delivery branch merged these answer 202/200; today the routes do not exist.
-      if (r.code === 0) continue;
-      expect(jsonError(r), args.join(" ")).toMatchObject({ status: 404, exitCode: 4 });
+    const id = webhook.id;
+    const human = ok(await asCarol(["webhook", "test", id]));
+    const pinged = /Ping (msg_\w+) delivered: HTTP 200 in \d+ ms\./.exec(human.stdout);
+    expect(pinged, human.stdout).not.toBeNull();
+    const first = pinged?.[1] ?? "";
+    expect(received).toEqual([{ path: "/hook", delivery: first, event: "ping" }]);
+
+    const asJson = ok(await asCarol(["webhook", "test", id, "--json"])).json() as {
+      deliveryId: string;
+      status: string;
+      delivery: unknown;
+    };
+    expect(asJson.status).toBe("succeeded");
+    expect(Delivery.parse(asJson.delivery)).toMatchObject({
+      deliveryId: asJson.deliveryId,
+      event: "ping",
+      attempt: 1,
+      status: "succeeded",
+      responseStatus: 200,
+    });
+    expect(asJson.deliveryId).not.toBe(first);
+
+    const table = ok(await asCarol(["webhook", "deliveries", id])).stdout;
+    expect(table).toMatch(/DELIVERY\s+EVENT\s+ATTEMPT\s+STATUS\s+HTTP/);
+    expect(table).toMatch(new RegExp(`${first}\\s+ping\\s+1\\s+succeeded\\s+200`));
+
+    const again = Redelivery.parse(
+      ok(await asCarol(["webhook", "redeliver", id, first, "--json"])).json(),
+    );
+    expect(again).toEqual({ deliveryId: first, attempt: 2 });
+    expect(ok(await asCarol(["webhook", "redeliver", id, first])).stdout).toContain(
+      `Queued ${first} again as attempt 3.`,
+    );
+    let list = DeliveryList.parse({ deliveries: [], nextCursor: null });
+    for (let i = 0; i < 100; i++) {
+      list = DeliveryList.parse(
+        ok(await asCarol(["webhook", "deliveries", id, "--all", "--json"])).json(),
+      );
+      if (list.deliveries.filter((d) => d.status === "succeeded").length === 4) break;
+      await new Promise((r) => setTimeout(r, 150));
     }
-    ok(await as("alice", ["webhook", "rm", webhook.id]));
+    // Newest first: the two redeliveries, then the two pings.
+    expect(list.deliveries.map((d) => [d.deliveryId, d.attempt, d.status])).toEqual([
+      [first, 3, "succeeded"],
+      [first, 2, "succeeded"],
+      [asJson.deliveryId, 1, "succeeded"],
+      [first, 1, "succeeded"],
+    ]);
+    expect(received.map((r) => r.delivery)).toEqual([first, asJson.deliveryId, first, first]);
+    expect(list.nextCursor).toBeNull();
+    const paged = DeliveryList.parse(
+      ok(await asCarol(["webhook", "deliveries", id, "--limit", "1", "--json"])).json(),
+    );
+    expect(paged.deliveries).toHaveLength(1);
+    expect(paged.nextCursor).not.toBeNull();
+    ok(await asCarol(["webhook", "rm", id]));
+  });
+
+  it("test prints a failed ping with the receiver's status; others and unknown ids are refused", async () => {
+    const { webhook } = WebhookCreated.parse(
+      ok(
+        await asCarol([
+          "webhook",
+          "create",
+          `${receiver}/fail`,
+          "--events",
+          "package.published",
+          "--json",
+        ]),
+      ).json(),
+    );
+    const r = ok(await asCarol(["webhook", "test", webhook.id]));
+    expect(r.stdout).toMatch(/Ping msg_\w+ failed \(attempt 1\): HTTP 500/);
+    const rows = DeliveryList.parse(
+      ok(await asCarol(["webhook", "deliveries", webhook.id, "--json"])).json(),
+    ).deliveries;
+    // Newest first: attempt 2 waits for its retry (1 min by default), attempt 1 failed with a 500.
+    expect(rows.map((d) => [d.attempt, d.status, d.responseStatus])).toEqual([
+      [2, "pending", null],
+      [1, "failed", 500],
+    ]);
+    const row = rows[1];
+    expect(row?.nextAttemptAt).toBe(rows[0]?.nextAttemptAt);
+    expect(Date.parse(row?.nextAttemptAt ?? "")).toBeGreaterThan(Date.now());
+
+    fails(await asDave(["webhook", "test", webhook.id]), 4, "There is no webhook");
+    fails(await asDave(["webhook", "deliveries", webhook.id]), 4, "There is no webhook");
+    fails(
+      await asDave(["webhook", "redeliver", webhook.id, row?.deliveryId ?? ""]),
+      4,
+      "There is no webhook",
+    );
+    const unknown = await asCarol(["webhook", "redeliver", webhook.id, "msg_unknown", "--json"]);
+    expect(jsonError(unknown)).toMatchObject({ status: 404, exitCode: 4 });
+    ok(await asCarol(["webhook", "rm", webhook.id]));
   });
 });

@@ -32,18 +32,12 @@ import {
 } from "../api-schemas.ts";
 import { auditAdmin } from "./audit.ts";
 import { billingAdmin } from "./billing.ts";
-import { openApiApp } from "./openapi-app.ts";
+import { adminSecurity, json, openApiApp, type Security } from "./openapi-app.ts";
 import { orgAdmin } from "./orgs.ts";
 import { webhookDeliveriesAdmin } from "./webhook-deliveries.ts";
 import { webhookAdmin } from "./webhooks.ts";
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-type Security = Array<Record<string, string[]>>;
-const security: Security = [
-  { internalSecret: [], session: [] },
-  { sessionCookie: [] },
-  { bearer: [] },
-];
+const security = adminSecurity;
 const sessionOnly: Security = [{ internalSecret: [], session: [] }, { sessionCookie: [] }];
 const tags = ["admin"];
 

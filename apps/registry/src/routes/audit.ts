@@ -7,7 +7,7 @@ import {
   verifyAuditChain,
 } from "@packr/core";
 import { errorResponses } from "../api-schemas.ts";
-import { openApiApp } from "./openapi-app.ts";
+import { adminSecurity, json, openApiApp } from "./openapi-app.ts";
 
 /*
  * The audit log (`/api/v1/admin/audit…`), mounted inside the admin app so its authentication
@@ -15,12 +15,7 @@ import { openApiApp } from "./openapi-app.ts";
  * which events, and what a bad filter or cursor is, are core's decisions.
  */
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-const security: Array<Record<string, string[]>> = [
-  { internalSecret: [], session: [] },
-  { sessionCookie: [] },
-  { bearer: [] },
-];
+const security = adminSecurity;
 const tags = ["audit"];
 
 const Filters = z.object({

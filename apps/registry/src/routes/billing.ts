@@ -10,7 +10,7 @@ import {
 import { Hono } from "hono";
 import { errorResponses } from "../api-schemas.ts";
 import type { AppEnv } from "../env.ts";
-import { openApiApp } from "./openapi-app.ts";
+import { adminSecurity, json, openApiApp } from "./openapi-app.ts";
 
 /*
  * Billing: the admin API (`/api/v1/admin/billing…`, mounted inside the admin app so its
@@ -19,12 +19,7 @@ import { openApiApp } from "./openapi-app.ts";
  * core verb → wire shape. Without STRIPE_SECRET_KEY every one answers 404 saying billing is off.
  */
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-const security: Array<Record<string, string[]>> = [
-  { internalSecret: [], session: [] },
-  { sessionCookie: [] },
-  { bearer: [] },
-];
+const security = adminSecurity;
 const tags = ["billing"];
 const BASE = "/api/v1/admin/billing";
 

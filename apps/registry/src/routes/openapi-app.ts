@@ -18,3 +18,19 @@ export const openApiApp = () =>
       }
     },
   });
+
+/** A JSON request or response body of `schema`, as @hono/zod-openapi's route definitions spell it. */
+export const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
+/** An OpenAPI security requirement list: any one entry suffices. */
+export type Security = Array<Record<string, string[]>>;
+
+/**
+ * How the admin API authenticates (`/api/v1/admin/…`): the dashboard's internal secret with a
+ * person's session, a `packr_session` cookie, or a bearer token.
+ */
+export const adminSecurity: Security = [
+  { internalSecret: [], session: [] },
+  { sessionCookie: [] },
+  { bearer: [] },
+];

@@ -26,7 +26,7 @@ import {
 } from "@packr/core";
 import { errorResponses } from "../api-schemas.ts";
 import * as S from "../org-schemas.ts";
-import { openApiApp } from "./openapi-app.ts";
+import { adminSecurity, json, openApiApp } from "./openapi-app.ts";
 
 /*
  * Organizations and teams: the admin API (`/api/v1/admin/orgs…`, mounted inside the admin app so
@@ -34,12 +34,7 @@ import { openApiApp } from "./openapi-app.ts";
  * org's packages. Thin: parse → core verb → wire shape. Who may do what is core's decision.
  */
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-const security: Array<Record<string, string[]>> = [
-  { internalSecret: [], session: [] },
-  { sessionCookie: [] },
-  { bearer: [] },
-];
+const security = adminSecurity;
 /** The public list: a token, or nobody (an empty requirement: anonymous callers are welcome). */
 const tokenOrAnyone: Array<Record<string, string[]>> = [{ bearer: [] }, {}];
 const tags = ["orgs"];

@@ -2,15 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { listSigningKeys, requireAdminPrincipal, retireSigningKey } from "@packr/core";
 import { adminAuth } from "../admin-auth.ts";
 import { errorResponses } from "../api-schemas.ts";
-import { openApiApp } from "./openapi-app.ts";
+import { adminSecurity, json, openApiApp } from "./openapi-app.ts";
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 const tags = ["admin"];
-const security: Array<Record<string, string[]>> = [
-  { internalSecret: [], session: [] },
-  { sessionCookie: [] },
-  { bearer: [] },
-];
+const security = adminSecurity;
 
 const RegistryKey = z
   .object({

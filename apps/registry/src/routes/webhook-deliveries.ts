@@ -10,7 +10,7 @@ import {
   WEBHOOK_DELIVERY_STATUSES,
 } from "@packr/core";
 import { errorResponses } from "../api-schemas.ts";
-import { openApiApp } from "./openapi-app.ts";
+import { adminSecurity, json, openApiApp } from "./openapi-app.ts";
 
 /*
  * A webhook's deliveries (`/api/v1/admin/webhooks/{id}/…`, mounted inside the admin app so its
@@ -18,12 +18,7 @@ import { openApiApp } from "./openapi-app.ts";
  * parse → core verb → wire shape. Who may manage which hook is core's decision (404 otherwise).
  */
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-const security: Array<Record<string, string[]>> = [
-  { internalSecret: [], session: [] },
-  { sessionCookie: [] },
-  { bearer: [] },
-];
+const security = adminSecurity;
 const tags = ["webhooks"];
 const HOOK = "/api/v1/admin/webhooks/{id}";
 const when = z.string().datetime();

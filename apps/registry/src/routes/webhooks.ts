@@ -9,7 +9,7 @@ import {
 } from "@packr/core";
 import { errorResponses } from "../api-schemas.ts";
 import * as S from "../webhook-schemas.ts";
-import { openApiApp } from "./openapi-app.ts";
+import { adminSecurity, json, openApiApp } from "./openapi-app.ts";
 
 /*
  * Webhook management: the admin API (`/api/v1/admin/webhooks…`), mounted inside the admin app so
@@ -18,12 +18,7 @@ import { openApiApp } from "./openapi-app.ts";
  * routes (test, deliveries, redeliver) live in webhook-deliveries.ts.
  */
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-const security: Array<Record<string, string[]>> = [
-  { internalSecret: [], session: [] },
-  { sessionCookie: [] },
-  { bearer: [] },
-];
+const security = adminSecurity;
 const tags = ["webhooks"];
 const BASE = "/api/v1/admin/webhooks";
 const HOOK = `${BASE}/{id}`;

@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+// Wire shapes are the SDK's own (one definition: the client and the route cannot drift).
+import * as S from "@packr/agent-schemas";
 import {
   type AuditEvent,
   type ChainReport,
@@ -35,44 +37,6 @@ const PageQuery = Filters.extend({
   limit: z.string().max(10).optional().openapi({ description: "1–500, default 100" }),
 });
 
-const AuditEventBody = z
-  .object({
-    id: z.string(),
-    createdAt: z.string(),
-    action: z.string(),
-    actor: z.object({ type: z.string(), id: z.string().nullable(), name: z.string().nullable() }),
-    org: z.object({ id: z.string(), slug: z.string().nullable() }).nullable(),
-    target: z.object({ type: z.string(), id: z.string().nullable() }).nullable(),
-    data: z.record(z.string(), z.unknown()),
-    ip: z.string().nullable(),
-    requestId: z.string().nullable(),
-    chain: z
-      .object({ seq: z.number().int(), prevHash: z.string().nullable(), hash: z.string() })
-      .nullable(),
-  })
-  .openapi("AuditEvent");
-const AuditPageBody = z
-  .object({ events: z.array(AuditEventBody), nextCursor: z.string().nullable() })
-  .openapi("AuditPage");
-const ChainReportBody = z.object({
-  chain: z.string(),
-  ok: z.boolean(),
-  checked: z.number().int(),
-  unchained: z.number().int(),
-  broken: z
-    .object({
-      eventId: z.string(),
-      chainSeq: z.number().int().nullable(),
-      problem: z.enum(["hash", "prev_hash", "sequence"]),
-      expected: z.string(),
-      found: z.string(),
-    })
-    .nullable(),
-});
-const VerifyBody = z
-  .object({ ok: z.boolean(), chains: z.array(ChainReportBody) })
-  .openapi("AuditVerifyReport");
-
 const eventJson = (e: AuditEvent) => ({ ...e, createdAt: e.createdAt.toISOString() });
 
 const listRoute = createRoute({
@@ -84,7 +48,7 @@ const listRoute = createRoute({
     "Audit events the caller may see, newest first: a platform admin all, an org admin the org's, anyone else their own and their packages'",
   request: { query: PageQuery },
   responses: {
-    200: { description: "A page of events", ...json(AuditPageBody) },
+    200: { description: "A page of events", ...json(S.AuditPage) },
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -113,7 +77,7 @@ const verifyRoute = createRoute({
   responses: {
     200: {
       description: "The verification report (ok: false names the first broken link)",
-      ...json(VerifyBody),
+      ...json(S.AuditVerifyReport),
     },
     ...errorResponses(400, 401, 403, 404),
   },

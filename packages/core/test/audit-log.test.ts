@@ -105,7 +105,7 @@ describe.each(testDrivers())("audit log on %s", (driver) => {
             input: { name: "dan", password: "nope" },
           }),
         );
-        expect(["UNAUTHORIZED", "LIMIT_EXCEEDED"]).toContain(err.code);
+        expect(["UNAUTHORIZED", "RATE_LIMITED"]).toContain(err.code);
       }
       await failure(
         loginWithPassword({ ctx: at(sys, "192.0.2.67"), input: { name: "ghost", password: "x" } }),

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureAdminUser, loadConfig, schema } from "@packr/core";
 import { createScratchDatabase } from "@packr/core/testing";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createApp, type RegistryApp } from "../src/app.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
@@ -165,7 +165,12 @@ describe.skipIf(!process.env.DATABASE_URL)("two instances on one PostgreSQL", ()
       const [row] = await (runtimes[1] as Runtime).deps.db
         .select()
         .from(schema.authRateLimits)
-        .where(eq(schema.authRateLimits.key, "203.0.113.77"));
+        .where(
+          and(
+            eq(schema.authRateLimits.bucket, "password.address"),
+            eq(schema.authRateLimits.key, "203.0.113.77"),
+          ),
+        );
       expect(row?.count).toBeGreaterThanOrEqual(11);
     } finally {
       for (const r of runtimes) await r.close();

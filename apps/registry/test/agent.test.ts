@@ -109,8 +109,9 @@ describe("agent API", () => {
     // Before the jobs run, the info says analysis is pending.
     const pending = await client(reg.app).get("/agent/auth-kit");
     expect(await pending.json()).toMatchObject({ analysis: "pending", quality: null, trust: null });
-    // One analysis per version, and the event of the org the first @acme publish created.
-    expect(await reg.runJobs()).toBe(CORPUS.length + 1);
+    // Per version an analysis and a package.published event, and the event of the org the first
+    // @acme publish created.
+    expect(await reg.runJobs()).toBe(2 * CORPUS.length + 1);
     await client(reg.app).get("/auth-kit/-/auth-kit-1.2.0.tgz");
   });
   afterAll(async () => reg.close());
